@@ -1,0 +1,78 @@
+//! The one error edge: every failure of the token, revocation and introspection
+//! endpoints becomes an RFC 6749 §5.2 response here, and every internal cause becomes a
+//! logged `server_error` with no details for the client.
+
+use warp::http::StatusCode;
+use warp::http::header::WWW_AUTHENTICATE;
+use warp::reply::Response;
+
+use super::respond::{json, no_store, with_header};
+use crate::grant::{ErrorCode, OAuthError};
+use crate::password::PasswordError;
+use crate::store::StoreError;
+
+/// A failed request at an OAuth endpoint.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// A protocol error for the client.
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+    /// Storage failed.
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+    /// Password verification failed to run.
+    #[error("password verification failed")]
+    Password(#[from] PasswordError),
+    /// The CSPRNG failed.
+    #[error("random generator failed")]
+    Random(#[from] getrandom::Error),
+}
+
+/// The HTTP status of an error code (RFC 6749 §5.2: 400 unless otherwise specified;
+/// `invalid_client` is 401).
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Keeps only the characters RFC 6749 allows in `error_description`
+/// (`%x20-21 / %x23-5B / %x5D-7E`).
+pub fn clean_description(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
+/// The §5.2 error response: JSON body, `no-store`, and for 401 a `WWW-Authenticate`
+/// challenge ("the authorization server MUST respond with an HTTP 401 (Unauthorized)
+/// status code and include the "WWW-Authenticate" response header field matching the
+/// authentication scheme used by the client").
+pub fn oauth_error_response(err: HttpError, realm: &str) -> Response {
+    let error = match err {
+        HttpError::OAuth(e) => e,
+        other => {
+            tracing::error!(error = %other, cause = ?std::error::Error::source(&other), "internal error");
+            OAuthError::new(
+                ErrorCode::ServerError,
+                "the server could not process the request",
+            )
+        }
+    };
+    let status = status_of(error.code);
+    let body = serde_json::json!({
+        "error": error.code.as_str(),
+        "error_description": clean_description(&error.description),
+    });
+    let mut r = no_store(json(status, &body));
+    if status == StatusCode::UNAUTHORIZED {
+        r = with_header(r, WWW_AUTHENTICATE, &format!("Basic realm=\"{realm}\""));
+    }
+    r
+}

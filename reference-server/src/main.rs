@@ -1,0 +1,133 @@
+//! `reference-server`: parse flags, set up logging, bind, serve until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use reference_server::{Config, Server, bind};
+
+/// The bundled OAuth 2.0 authorization and resource server of the conformance suite.
+///
+/// Every flag can also be set through the environment variable shown with it.
+/// Log verbosity follows RUST_LOG (default: info).
+#[derive(Debug, Parser)]
+#[command(name = "reference-server", version, about, long_about = None)]
+struct Cli {
+    /// Address to listen on (plain HTTP; put TLS in front of it for anything public).
+    #[arg(long, env = "REFERENCE_SERVER_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+
+    /// SQLite database file, created if missing and opened in WAL mode.
+    #[arg(
+        long,
+        env = "REFERENCE_SERVER_DATABASE",
+        default_value = "reference-server.sqlite"
+    )]
+    database: PathBuf,
+
+    /// Seed document with users and clients, loaded idempotently at start.
+    #[arg(
+        long,
+        env = "REFERENCE_SERVER_FIXTURES",
+        default_value = "fixtures/seed.json"
+    )]
+    fixtures: PathBuf,
+
+    /// Start without loading any fixtures.
+    #[arg(long, env = "REFERENCE_SERVER_NO_FIXTURES")]
+    no_fixtures: bool,
+
+    /// Issuer identifier (RFC 8414); default: http:// plus the bound address.
+    #[arg(long, env = "REFERENCE_SERVER_ISSUER")]
+    issuer: Option<String>,
+
+    /// bcrypt cost for the passwords the fixtures load (4 to 31).
+    #[arg(long, env = "REFERENCE_SERVER_BCRYPT_COST", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(4..=31))]
+    bcrypt_cost: u32,
+
+    /// Access-token lifetime in seconds (a client's own setting wins).
+    #[arg(long, env = "REFERENCE_SERVER_ACCESS_TOKEN_TTL", default_value_t = 3600,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    access_token_ttl: i64,
+
+    /// Refresh-token lifetime in seconds; default: twice the access-token lifetime.
+    #[arg(long, env = "REFERENCE_SERVER_REFRESH_TOKEN_TTL",
+          value_parser = clap::value_parser!(i64).range(1..))]
+    refresh_token_ttl: Option<i64>,
+
+    /// Refuse the resource owner password grant (OAuth 2.1 / RFC 9700 §2.4 profile).
+    #[arg(long, env = "REFERENCE_SERVER_DISABLE_PASSWORD_GRANT")]
+    disable_password_grant: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let mut config = Config::new(cli.database);
+    config.fixtures = (!cli.no_fixtures).then_some(cli.fixtures);
+    config.issuer = cli.issuer;
+    config.bcrypt_cost = cli.bcrypt_cost;
+    config.access_token_ttl = cli.access_token_ttl;
+    config.refresh_token_ttl = cli.refresh_token_ttl;
+    config.password_grant = !cli.disable_password_grant;
+
+    let listener = match bind(cli.bind).await {
+        Ok(l) => l,
+        Err(e) => return fail(&format!("cannot listen on {}", cli.bind), &e),
+    };
+    let mut server = match Server::start(config, listener).await {
+        Ok(s) => s,
+        Err(e) => return fail("cannot start", &e),
+    };
+    eprintln!("reference-server listening on {}", server.url());
+    tokio::select! {
+        () = shutdown_signal() => {
+            eprintln!("shutting down");
+            server.stop().await;
+            ExitCode::SUCCESS
+        }
+        () = server.wait() => ExitCode::FAILURE,
+    }
+}
+
+/// Prints an error with its whole chain and returns exit code 2.
+fn fail(what: &str, e: &dyn std::error::Error) -> ExitCode {
+    let mut msg = format!("reference-server: {what}: {e}");
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    eprintln!("{msg}");
+    ExitCode::from(2)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
