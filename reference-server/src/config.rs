@@ -22,6 +22,14 @@ pub struct Config {
     pub refresh_token_ttl: Option<i64>,
     /// Whether the resource owner password credentials grant is offered.
     pub password_grant: bool,
+    /// Authorization-code lifetime in seconds (at most 600, RFC 6749 §4.1.2).
+    pub code_ttl: i64,
+    /// Whether the PKCE `plain` method is accepted.
+    pub pkce_plain: bool,
+    /// Whether public clients must use PKCE.
+    pub pkce_required_for_public: bool,
+    /// Whether every client must use PKCE (OAuth 2.1).
+    pub pkce_required: bool,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
     /// How often expired tokens are purged.
@@ -41,9 +49,22 @@ impl Config {
             access_token_ttl: 3600,
             refresh_token_ttl: None,
             password_grant: true,
+            code_ttl: 60,
+            pkce_plain: true,
+            pkce_required_for_public: true,
+            pkce_required: false,
             body_limit: 64 * 1024,
             purge_interval: Duration::from_secs(60),
             realm: "reference-server".to_owned(),
+        }
+    }
+
+    /// The PKCE policy these settings describe.
+    pub fn pkce_policy(&self) -> crate::grant::pkce::Policy {
+        crate::grant::pkce::Policy {
+            allow_plain: self.pkce_plain,
+            require_for_public: self.pkce_required_for_public,
+            require_for_all: self.pkce_required,
         }
     }
 

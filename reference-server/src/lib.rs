@@ -92,6 +92,11 @@ impl Server {
                 "token lifetimes must be positive".into(),
             ));
         }
+        if !(1..=600).contains(&config.code_ttl) {
+            return Err(StartError::Config(
+                "the authorization code lifetime must be between 1 and 600 seconds".into(),
+            ));
+        }
         if !(4..=31).contains(&config.bcrypt_cost) {
             return Err(StartError::Config(
                 "bcrypt cost must be between 4 and 31".into(),
@@ -166,11 +171,18 @@ impl Server {
     }
 }
 
-/// Deletes expired tokens in small batches so the writer is never held for long.
+/// Deletes expired tokens and codes in small batches so the writer is never held for
+/// long. Used codes are kept ten minutes past expiry so a late replay still revokes.
 async fn purge_loop(state: Arc<State>) {
     const BATCH: i64 = 500;
+    const KEEP_CODES: i64 = 600;
     loop {
         tokio::time::sleep(state.config.purge_interval).await;
+        if let Err(e) =
+            store::codes::purge_expired(&state.db, grant::now(), KEEP_CODES, BATCH).await
+        {
+            tracing::warn!(error = %e, "purging expired codes failed");
+        }
         loop {
             match store::tokens::purge_expired(&state.db, grant::now(), BATCH).await {
                 Ok(n) if n as i64 == BATCH => tokio::task::yield_now().await,

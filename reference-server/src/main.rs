@@ -60,6 +60,23 @@ struct Cli {
     /// Refuse the resource owner password grant (OAuth 2.1 / RFC 9700 §2.4 profile).
     #[arg(long, env = "REFERENCE_SERVER_DISABLE_PASSWORD_GRANT")]
     disable_password_grant: bool,
+
+    /// Authorization-code lifetime in seconds (1 to 600).
+    #[arg(long, env = "REFERENCE_SERVER_CODE_TTL", default_value_t = 60,
+          value_parser = clap::value_parser!(i64).range(1..=600))]
+    code_ttl: i64,
+
+    /// Refuse the PKCE "plain" method; only S256 is accepted.
+    #[arg(long, env = "REFERENCE_SERVER_DISABLE_PKCE_PLAIN")]
+    disable_pkce_plain: bool,
+
+    /// Let public clients use the authorization code grant without PKCE (not advised).
+    #[arg(long, env = "REFERENCE_SERVER_ALLOW_PUBLIC_WITHOUT_PKCE")]
+    allow_public_without_pkce: bool,
+
+    /// Require PKCE from every client, confidential ones too (OAuth 2.1).
+    #[arg(long, env = "REFERENCE_SERVER_REQUIRE_PKCE")]
+    require_pkce: bool,
 }
 
 #[tokio::main]
@@ -78,6 +95,10 @@ async fn main() -> ExitCode {
     config.access_token_ttl = cli.access_token_ttl;
     config.refresh_token_ttl = cli.refresh_token_ttl;
     config.password_grant = !cli.disable_password_grant;
+    config.code_ttl = cli.code_ttl;
+    config.pkce_plain = !cli.disable_pkce_plain;
+    config.pkce_required_for_public = !cli.allow_public_without_pkce;
+    config.pkce_required = cli.require_pkce;
 
     let listener = match bind(cli.bind).await {
         Ok(l) => l,

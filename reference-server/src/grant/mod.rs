@@ -2,8 +2,11 @@
 //! concept's rules and quotes the RFC sentence it implements. The HTTP layer feeds these
 //! functions parsed input and records; the store layer persists what they decide.
 
+pub mod authorize;
 pub mod client_auth;
+pub mod code;
 pub mod params;
+pub mod pkce;
 pub mod refresh;
 pub mod scope;
 pub mod token;

@@ -96,6 +96,24 @@ pub fn printable_name(name: &str) -> Cow<'static, str> {
     }
 }
 
+/// Percent-encodes one value for a URL query or form body: everything but the
+/// unreserved characters (RFC 3986 §2.3) is escaped.
+pub fn encode_component(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+    out
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
 /// Decodes one form component: `+` is a space, `%XX` a byte; the result must be UTF-8.
 pub fn decode_component(input: &[u8]) -> Result<String, ParamsError> {
     let mut out = Vec::with_capacity(input.len());
@@ -158,6 +176,14 @@ mod tests {
         assert_eq!(Params::parse(b"a=%zz").err(), Some(ParamsError::Malformed));
         assert_eq!(Params::parse(b"a=%4").err(), Some(ParamsError::Malformed));
         assert_eq!(Params::parse(b"a=%ff").err(), Some(ParamsError::Malformed));
+    }
+
+    /// Encoding then decoding gives the value back.
+    #[test]
+    fn encode_round_trip() -> Result<(), ParamsError> {
+        let v = "a b+c%d&e=f/é";
+        assert_eq!(decode_component(encode_component(v).as_bytes())?, v);
+        Ok(())
     }
 
     /// Debug output lists names, never values.

@@ -9,6 +9,8 @@ use crate::secret::Secret;
 /// The grant types this server implements at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantType {
+    /// RFC 6749 §4.1.3, the authorization code grant.
+    AuthorizationCode,
     /// RFC 6749 §4.3, resource owner password credentials.
     Password,
     /// RFC 6749 §4.4.
@@ -21,6 +23,7 @@ impl GrantType {
     /// The registered `grant_type` value.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::AuthorizationCode => "authorization_code",
             Self::Password => "password",
             Self::ClientCredentials => "client_credentials",
             Self::RefreshToken => "refresh_token",
@@ -38,6 +41,15 @@ pub struct EnabledGrants {
 /// A token request, checked for the parameters its grant requires.
 #[derive(Debug, Clone)]
 pub enum TokenRequest {
+    /// `grant_type=authorization_code`.
+    AuthorizationCode {
+        /// The code.
+        code: Secret,
+        /// `redirect_uri`, when sent.
+        redirect_uri: Option<String>,
+        /// The PKCE verifier, when sent.
+        code_verifier: Option<Secret>,
+    },
     /// `grant_type=password`.
     Password {
         /// The resource owner's login (an email here).
@@ -68,6 +80,7 @@ pub fn grant_type(params: &Params, enabled: EnabledGrants) -> Result<GrantType, 
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("the grant_type parameter is missing"))?;
     let grant = match value {
+        "authorization_code" => GrantType::AuthorizationCode,
         "password" if enabled.password => GrantType::Password,
         "client_credentials" => GrantType::ClientCredentials,
         "refresh_token" => GrantType::RefreshToken,
@@ -101,7 +114,7 @@ pub fn authorize_client(client: &Client, grant: GrantType) -> Result<(), OAuthEr
 }
 
 /// Reads the parameters of the chosen grant; a missing required one is
-/// `invalid_request` (§4.3.2, §6).
+/// `invalid_request` (§4.1.3, §4.3.2, §6).
 pub fn parse(params: &Params, grant: GrantType) -> Result<TokenRequest, OAuthError> {
     let scope = params.get("scope").map(str::to_owned);
     let required = |name: &'static str| {
@@ -110,6 +123,11 @@ pub fn parse(params: &Params, grant: GrantType) -> Result<TokenRequest, OAuthErr
             .ok_or_else(|| OAuthError::invalid_request(format!("the {name} parameter is missing")))
     };
     Ok(match grant {
+        GrantType::AuthorizationCode => TokenRequest::AuthorizationCode {
+            code: Secret::new(required("code")?),
+            redirect_uri: params.get("redirect_uri").map(str::to_owned),
+            code_verifier: params.get("code_verifier").map(Secret::new),
+        },
         GrantType::Password => TokenRequest::Password {
             username: required("username")?.to_owned(),
             password: Secret::new(required("password")?),

@@ -1,7 +1,11 @@
 //! The HTTP edge: one warp filter that reads every request into a [`Request`] (with a
 //! body limit) and dispatches by path to the endpoint handlers, one file per endpoint.
 
+mod authorize;
 mod error;
+mod introspect;
+mod metadata;
+mod pages;
 mod resource;
 mod respond;
 mod revoke;
@@ -206,9 +210,18 @@ fn too_large_or_bad(status: StatusCode, description: &str) -> Response {
 
 async fn dispatch(state: &State, req: Request) -> Response {
     match req.path.as_str() {
+        "/oauth/authorize" => authorize::handle(state, &req).await,
         "/oauth/token" => token::handle(state, &req).await,
+        "/oauth/introspect" => introspect::handle(state, &req).await,
         "/oauth/revoke" => revoke::handle(state, &req).await,
         "/api/me" => resource::handle(state, &req).await,
+        p if p == metadata::path_for(&state.issuer) => {
+            if req.method == Method::GET || req.method == Method::HEAD {
+                metadata::handle(state)
+            } else {
+                method_not_allowed("GET")
+            }
+        }
         _ => respond::json(
             StatusCode::NOT_FOUND,
             &serde_json::json!({"error": "not_found", "error_description": "no such endpoint"}),

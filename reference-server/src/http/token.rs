@@ -1,4 +1,4 @@
-//! `POST /oauth/token` (RFC 6749 §3.2, §4.3, §4.4, §5, §6): client authentication, then
+//! `POST /oauth/token` (RFC 6749 §3.2, §4.1.3, §4.3, §4.4, §5, §6): client authentication, then
 //! the grant, then the token response.
 
 use serde::Serialize;
@@ -16,6 +16,7 @@ use crate::grant::token::{
 use crate::grant::{OAuthError, client_auth, now};
 use crate::model::Client;
 use crate::secret::{self, Secret};
+use crate::store::codes::{self, CodeOutcome, Redemption};
 use crate::store::tokens::{self, NewGrant, NewToken, RefreshOutcome};
 use crate::store::{clients, users};
 
@@ -64,6 +65,20 @@ async fn token(state: &State, req: &Request) -> Result<Response, HttpError> {
     let grant = grant_type(&body, enabled)?;
     authorize_client(&client, grant)?;
     match parse(&body, grant)? {
+        TokenRequest::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => {
+            redeem(
+                state,
+                &client,
+                &code,
+                redirect_uri.as_deref(),
+                code_verifier.as_ref(),
+            )
+            .await
+        }
         TokenRequest::Password {
             username,
             password,
@@ -140,6 +155,48 @@ pub async fn issue(
     )
     .await?;
     Ok(respond(&access, refresh.as_ref(), access_ttl, scope))
+}
+
+async fn redeem(
+    state: &State,
+    client: &Client,
+    code: &Secret,
+    redirect_uri: Option<&str>,
+    verifier: Option<&Secret>,
+) -> Result<Response, HttpError> {
+    let now = now();
+    let (access_ttl, refresh_ttl) = lifetimes(state, client);
+    let access = secret::generate()?;
+    let refresh = if client.allows_grant(GrantType::RefreshToken.as_str()) {
+        Some(secret::generate()?)
+    } else {
+        None
+    };
+    let access_row = NewToken {
+        digest: access.digest(),
+        expires_at: now + access_ttl,
+    };
+    let refresh_row = refresh.as_ref().map(|r| NewToken {
+        digest: r.digest(),
+        expires_at: now + refresh_ttl,
+    });
+    let outcome = codes::redeem(
+        &state.db,
+        Redemption {
+            digest: &code.digest(),
+            client_id: &client.id,
+            redirect_uri,
+            verifier: verifier.map(Secret::expose),
+            access: &access_row,
+            refresh: refresh_row.as_ref(),
+        },
+        now,
+    )
+    .await?;
+    match outcome {
+        CodeOutcome::Issued { scope } => Ok(respond(&access, refresh.as_ref(), access_ttl, &scope)),
+        CodeOutcome::Refused(e) => Err(e.into()),
+    }
 }
 
 async fn refresh(

@@ -6,6 +6,7 @@
 //! readers that WAL lets run beside it.
 
 pub mod clients;
+pub mod codes;
 pub mod tokens;
 pub mod users;
 

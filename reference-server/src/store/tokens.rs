@@ -116,6 +116,17 @@ async fn insert_token(
 /// Stores a new grant with its first access (and refresh) token in one transaction.
 pub async fn issue(db: &Db, g: NewGrant<'_>, now: i64) -> Result<i64, StoreError> {
     let mut tx = db.write.begin().await?;
+    let grant_id = issue_in(&mut tx, g, now).await?;
+    tx.commit().await?;
+    Ok(grant_id)
+}
+
+/// Stores a new grant and its tokens on a connection inside the caller's transaction.
+pub(super) async fn issue_in(
+    tx: &mut sqlx::SqliteConnection,
+    g: NewGrant<'_>,
+    now: i64,
+) -> Result<i64, StoreError> {
     let grant_id: i64 = sqlx::query_scalar(
         "INSERT INTO grants (client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?) RETURNING id",
     )
@@ -130,11 +141,10 @@ pub async fn issue(db: &Db, g: NewGrant<'_>, now: i64) -> Result<i64, StoreError
         client_id: g.client_id,
         user_id: g.user_id,
     };
-    insert_token(&mut tx, g.access, "access", &owner, g.scope, now).await?;
+    insert_token(tx, g.access, "access", &owner, g.scope, now).await?;
     if let Some(r) = g.refresh {
-        insert_token(&mut tx, r, "refresh", &owner, g.scope, now).await?;
+        insert_token(tx, r, "refresh", &owner, g.scope, now).await?;
     }
-    tx.commit().await?;
     Ok(grant_id)
 }
 
@@ -163,7 +173,7 @@ pub async fn find_active_access(
 }
 
 /// Revokes every token of a grant, and the grant.
-async fn revoke_grant(
+pub(super) async fn revoke_grant(
     conn: &mut sqlx::SqliteConnection,
     grant_id: i64,
     now: i64,
@@ -313,4 +323,54 @@ pub async fn purge_expired(db: &Db, now: i64, batch: i64) -> Result<u64, StoreEr
     .execute(&db.write)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Any token as the introspection endpoint sees it.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    /// `access` or `refresh`.
+    pub kind: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The user, if any.
+    pub user_id: Option<i64>,
+    /// Its scope.
+    pub scope: Scope,
+    /// When it was issued.
+    pub issued_at: i64,
+    /// When it expires.
+    pub expires_at: i64,
+    /// When a refresh token was rotated.
+    pub used_at: Option<i64>,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+}
+
+impl TokenInfo {
+    /// Whether the token is usable now: not revoked, not expired, not rotated.
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.used_at.is_none() && self.expires_at > now
+    }
+}
+
+/// The token of either kind with this digest.
+pub async fn find(db: &Db, digest: &[u8]) -> Result<Option<TokenInfo>, StoreError> {
+    let row = sqlx::query(
+        "SELECT kind, client_id, user_id, scope, issued_at, expires_at, used_at, revoked_at
+         FROM tokens WHERE digest = ?",
+    )
+    .bind(digest)
+    .fetch_optional(&db.read)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(TokenInfo {
+        kind: row.try_get("kind")?,
+        client_id: row.try_get("client_id")?,
+        user_id: row.try_get("user_id")?,
+        scope: scope_of(&row)?,
+        issued_at: row.try_get("issued_at")?,
+        expires_at: row.try_get("expires_at")?,
+        used_at: row.try_get("used_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    }))
 }

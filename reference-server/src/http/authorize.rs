@@ -1,0 +1,273 @@
+//! `GET|POST /oauth/authorize` (RFC 6749 §3.1, §4.1.1, §4.1.2): the login and consent
+//! page, and the redirect back to the client with a code (or an error), `state` and
+//! `iss` (RFC 9207).
+
+use warp::Reply as _;
+use warp::http::header::{COOKIE, HeaderValue, LOCATION, SET_COOKIE};
+use warp::http::{Method, StatusCode};
+use warp::reply::Response;
+
+use super::Request;
+use super::pages::{LoginForm, error_page, login_page, secure};
+use crate::State;
+use crate::grant::authorize::{AuthorizeError, AuthorizeRequest, validate};
+use crate::grant::params::{Params, encode_component};
+use crate::grant::{OAuthError, now};
+use crate::secret::{self, Secret};
+use crate::store::codes::{self, NewCode};
+use crate::store::{clients, users};
+
+const CSRF_COOKIE: &str = "oauth_csrf";
+
+/// Handles the authorization endpoint. "The authorization server MUST support the use
+/// of the HTTP "GET" method for the authorization endpoint and MAY support the use of
+/// the "POST" method as well." (§3.1) Here GET shows the page and POST submits it.
+pub async fn handle(state: &State, req: &Request) -> Response {
+    let result = match req.method {
+        Method::GET => show(state, req).await,
+        Method::POST => submit(state, req).await,
+        _ => Ok(error_page(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "The authorization endpoint accepts GET and POST only.",
+        )),
+    };
+    result.unwrap_or_else(|e| {
+        tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "authorization endpoint failed");
+        error_page(StatusCode::INTERNAL_SERVER_ERROR, "The server could not process the request.")
+    })
+}
+
+async fn show(state: &State, req: &Request) -> Result<Response, super::HttpError> {
+    // "Request and response parameters MUST NOT be included more than once." (§3.1)
+    // A repeated or malformed parameter makes client_id and redirect_uri untrustworthy,
+    // so the answer is an error page, never a redirect.
+    let params = match req.query_params() {
+        Ok(p) => p,
+        Err(e) => return Ok(error_page(StatusCode::BAD_REQUEST, &sentence(&e))),
+    };
+    let request = match validated(state, &params).await? {
+        Ok(r) => r,
+        Err(refusal) => return Ok(refuse(state, refusal)),
+    };
+    let client_name = client_name(state, &request.client_id).await?;
+    let csrf = secret::generate()?;
+    let form = LoginForm {
+        request: &request,
+        client_name: &client_name,
+        scope_param: params.get("scope"),
+        csrf: csrf.expose(),
+        email: None,
+        error: None,
+    };
+    Ok(with_csrf_cookie(login_page(&form), &csrf, state))
+}
+
+async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpError> {
+    let params = match req.form() {
+        Ok(p) => p,
+        Err(e) => return Ok(error_page(StatusCode::BAD_REQUEST, &sentence(&e))),
+    };
+    let request = match validated(state, &params).await? {
+        Ok(r) => r,
+        Err(refusal) => return Ok(refuse(state, refusal)),
+    };
+    // RFC 6749 §10.12: the authorization server protects its own endpoint against CSRF.
+    // Double submit: the form's hidden token must equal the SameSite=Strict cookie set
+    // with the page.
+    let cookie = csrf_cookie(req);
+    let field = params.get("csrf_token");
+    let csrf_ok = match (cookie.as_deref(), field) {
+        (Some(c), Some(f)) => secret::matches_digest(f, &secret::digest(c)),
+        _ => false,
+    };
+    if !csrf_ok {
+        return Ok(error_page(
+            StatusCode::FORBIDDEN,
+            "The sign-in form expired or was not submitted from this site.",
+        ));
+    }
+    match params.get("action") {
+        Some("deny") => {
+            let error = OAuthError::new(
+                crate::grant::ErrorCode::AccessDenied,
+                "the resource owner denied the request",
+            );
+            return Ok(redirect_error(
+                state,
+                &request.redirect_uri,
+                request.state.as_deref(),
+                &error,
+            ));
+        }
+        Some("approve") => {}
+        _ => {
+            return Ok(error_page(
+                StatusCode::BAD_REQUEST,
+                "The form must be submitted with Approve or Deny.",
+            ));
+        }
+    }
+    let email = params.get("email");
+    let password = params.get("password").map(Secret::new);
+    let user = match email {
+        Some(e) => users::find_by_email(&state.db, e).await?,
+        None => None,
+    };
+    let verified = match &password {
+        Some(p) => {
+            state
+                .passwords
+                .verify(p, user.as_ref().map(|u| u.password_hash.as_str()))
+                .await?
+        }
+        None => false,
+    };
+    let Some(user) = user.filter(|_| verified) else {
+        let client_name = client_name(state, &request.client_id).await?;
+        let csrf = secret::generate()?;
+        let form = LoginForm {
+            request: &request,
+            client_name: &client_name,
+            scope_param: params.get("scope"),
+            csrf: csrf.expose(),
+            email,
+            error: Some("The email or password is incorrect."),
+        };
+        return Ok(with_csrf_cookie(login_page(&form), &csrf, state));
+    };
+    let code = secret::generate()?;
+    let now = now();
+    codes::insert(
+        &state.db,
+        NewCode {
+            digest: code.digest(),
+            client_id: &request.client_id,
+            user_id: user.id,
+            redirect_uri: &request.redirect_uri,
+            redirect_uri_sent: request.redirect_uri_sent,
+            scope: &request.scope,
+            challenge: request.challenge.as_ref(),
+            expires_at: now + state.config.code_ttl,
+        },
+        now,
+    )
+    .await?;
+    let mut pairs = vec![("code", code.expose())];
+    if let Some(s) = request.state.as_deref() {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", state.issuer.as_str()));
+    Ok(redirect(&request.redirect_uri, &pairs))
+}
+
+async fn validated(
+    state: &State,
+    params: &Params,
+) -> Result<Result<AuthorizeRequest, AuthorizeError>, super::HttpError> {
+    let client = match params.get("client_id") {
+        Some(id) => clients::find(&state.db, id).await?,
+        None => None,
+    };
+    Ok(validate(
+        params,
+        client.as_ref(),
+        state.config.pkce_policy(),
+    ))
+}
+
+async fn client_name(state: &State, client_id: &str) -> Result<String, super::HttpError> {
+    Ok(clients::find(&state.db, client_id)
+        .await?
+        .map_or_else(|| client_id.to_owned(), |c| c.name))
+}
+
+fn refuse(state: &State, refusal: AuthorizeError) -> Response {
+    match refusal {
+        AuthorizeError::Page(message) => error_page(StatusCode::BAD_REQUEST, message),
+        AuthorizeError::Redirect {
+            redirect_uri,
+            state: client_state,
+            error,
+        } => redirect_error(state, &redirect_uri, client_state.as_deref(), &error),
+    }
+}
+
+/// The error response of §4.1.2.1, by redirect, with `state` and `iss`.
+fn redirect_error(
+    state: &State,
+    redirect_uri: &str,
+    client_state: Option<&str>,
+    error: &OAuthError,
+) -> Response {
+    let description = super::clean_description(&error.description);
+    let mut pairs = vec![
+        ("error", error.code.as_str()),
+        ("error_description", description.as_str()),
+    ];
+    if let Some(s) = client_state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", state.issuer.as_str()));
+    redirect(redirect_uri, &pairs)
+}
+
+/// 303 See Other to the redirection URI with parameters added to its query, keeping a
+/// query the registered URI already has (§3.1.2: "MUST retain the query component").
+/// 303 so a browser never re-posts the password to the client (RFC 9700 §4.12).
+fn redirect(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
+    let mut url = redirect_uri.to_owned();
+    let mut sep = if url.contains('?') { '&' } else { '?' };
+    for (k, v) in pairs {
+        url.push(sep);
+        url.push_str(k);
+        url.push('=');
+        url.push_str(&encode_component(v));
+        sep = '&';
+    }
+    let Ok(location) = HeaderValue::from_str(&url) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "The redirection URI cannot be used in an HTTP redirect.",
+        );
+    };
+    let mut r = warp::reply::with_status(String::new(), StatusCode::SEE_OTHER).into_response();
+    r.headers_mut().insert(LOCATION, location);
+    secure(r)
+}
+
+fn with_csrf_cookie(mut r: Response, csrf: &Secret, state: &State) -> Response {
+    let secure_flag = if state.issuer.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{CSRF_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict{secure_flag}",
+        csrf.expose()
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(SET_COOKIE, v);
+    }
+    r
+}
+
+fn csrf_cookie(req: &Request) -> Option<String> {
+    req.headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == CSRF_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// An OAuth error description as a sentence for a page.
+fn sentence(e: &OAuthError) -> String {
+    let mut s = e.description.to_string();
+    if let Some(first) = s.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    s.push('.');
+    s
+}
