@@ -1,0 +1,68 @@
+//! The embedded default target: the bundled reference server started in-process on
+//! `127.0.0.1:0`, with a temporary SQLite database and the repository's fixtures
+//! (bcrypt cost 4, since the suite logs in hundreds of times), described by
+//! `fixtures/profiles/reference.toml` exactly as an external target would be.
+
+use reference_server::{Config, Server, bind};
+
+use super::Profile;
+
+/// The seed the bundled server loads.
+pub const SEED: &str = include_str!("../../../fixtures/seed.json");
+/// The profile that describes the bundled server.
+pub const PROFILE: &str = include_str!("../../../fixtures/profiles/reference.toml");
+
+/// Authorization-code lifetime of the embedded server: short, so the expiry scenario
+/// runs, and long enough for a login and a redemption on a loaded machine.
+pub const CODE_TTL: i64 = 3;
+
+/// A running embedded server; stopped and its database deleted on [`Embedded::stop`].
+#[derive(Debug)]
+pub struct Embedded {
+    server: Server,
+    _dir: tempfile::TempDir,
+}
+
+/// Why the embedded server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedError {
+    /// Temporary files.
+    #[error("cannot prepare a temporary directory")]
+    Io(#[from] std::io::Error),
+    /// The server.
+    #[error("the bundled server did not start")]
+    Start(#[from] reference_server::StartError),
+    /// The profile.
+    #[error("the bundled profile is invalid")]
+    Profile(#[from] toml::de::Error),
+}
+
+impl Embedded {
+    /// Starts the bundled server and returns it with its profile (issuer set to its
+    /// URL).
+    pub async fn start() -> Result<(Self, Profile), EmbeddedError> {
+        let dir = tempfile::tempdir()?;
+        let seed = dir.path().join("seed.json");
+        std::fs::write(&seed, SEED)?;
+        let mut config = Config::new(dir.path().join("reference.sqlite"));
+        config.fixtures = Some(seed);
+        config.bcrypt_cost = 4;
+        config.code_ttl = CODE_TTL;
+        let listener = bind(([127, 0, 0, 1], 0).into()).await?;
+        let server = Server::start(config, listener).await?;
+        let mut profile = Profile::from_toml(PROFILE)?;
+        profile.issuer = Some(server.url());
+        profile.lifetimes.code = Some(u64::try_from(CODE_TTL).unwrap_or(60));
+        Ok((Self { server, _dir: dir }, profile))
+    }
+
+    /// The server's base URL.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Stops the server.
+    pub async fn stop(self) {
+        self.server.stop().await;
+    }
+}

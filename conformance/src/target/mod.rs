@@ -1,0 +1,388 @@
+//! Targets: a profile resolved against a live server (discovery, capabilities), and
+//! the embedded bundled server.
+
+pub mod embedded;
+pub mod profile;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::http::{Http, Outgoing};
+use crate::secret::Secret;
+pub use profile::{LoginProfile, Profile};
+
+/// The client roles a profile can fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ClientRole {
+    /// A confidential client using `client_secret_basic`.
+    ConfidentialBasic,
+    /// A confidential client using `client_secret_post`.
+    ConfidentialPost,
+    /// A public client (`none`).
+    Public,
+    /// Another confidential client, for binding checks.
+    SecondConfidential,
+    /// A client restricted to the client credentials grant.
+    ClientCredentials,
+}
+
+impl ClientRole {
+    /// Every role.
+    pub const ALL: [ClientRole; 5] = [
+        Self::ConfidentialBasic,
+        Self::ConfidentialPost,
+        Self::Public,
+        Self::SecondConfidential,
+        Self::ClientCredentials,
+    ];
+
+    /// The profile key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::ConfidentialBasic => "confidential_basic",
+            Self::ConfidentialPost => "confidential_post",
+            Self::Public => "public",
+            Self::SecondConfidential => "second_confidential",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// The capability a scenario needs to use this role.
+    pub fn capability(self) -> &'static str {
+        match self {
+            Self::ConfidentialBasic => "basic_client",
+            Self::ConfidentialPost => "post_client",
+            Self::Public => "public_client",
+            Self::SecondConfidential => "second_client",
+            Self::ClientCredentials => "client_credentials_client",
+        }
+    }
+}
+
+/// How a client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// HTTP Basic.
+    Basic,
+    /// Credentials in the body.
+    Post,
+    /// `client_id` only.
+    None,
+}
+
+/// A client the runner may use.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// Its role.
+    pub role: ClientRole,
+    /// `client_id`.
+    pub id: String,
+    /// The secret, for confidential clients.
+    pub secret: Option<Secret>,
+    /// How it authenticates.
+    pub auth: AuthMethod,
+    /// A registered redirection URI.
+    pub redirect_uri: Option<String>,
+    /// The scope to request.
+    pub scope: Option<String>,
+}
+
+/// A user the runner may log in as.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: Secret,
+    /// What the protected resource reports for the user.
+    pub resource_id: String,
+}
+
+/// The protected resource.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// Its URL.
+    pub url: String,
+    /// The scope it requires.
+    pub scope: String,
+    /// A valid scope that is not enough.
+    pub insufficient_scope: Option<String>,
+    /// The JSON member that identifies the user.
+    pub user_field: Option<String>,
+}
+
+/// The endpoints in use.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints {
+    /// Authorization endpoint.
+    pub authorization: Option<String>,
+    /// Token endpoint.
+    pub token: Option<String>,
+    /// Revocation endpoint.
+    pub revocation: Option<String>,
+    /// Introspection endpoint.
+    pub introspection: Option<String>,
+    /// Where the metadata was found.
+    pub metadata: Option<String>,
+}
+
+/// A target ready to run against.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Name for reports.
+    pub name: String,
+    /// Issuer identifier, if known.
+    pub issuer: Option<String>,
+    /// Endpoints.
+    pub endpoints: Endpoints,
+    /// The metadata document, if discovery found one.
+    pub metadata: Option<Value>,
+    /// Clients by role.
+    pub clients: BTreeMap<ClientRole, Client>,
+    /// The primary user.
+    pub primary: Option<User>,
+    /// The secondary user.
+    pub secondary: Option<User>,
+    /// The protected resource.
+    pub resource: Option<Resource>,
+    /// Login settings.
+    pub login: LoginProfile,
+    /// Capability names (see [`capabilities`]).
+    pub capabilities: BTreeSet<String>,
+    /// Authorization-code lifetime, seconds, if known.
+    pub code_lifetime: Option<u64>,
+    /// Access-token lifetime, seconds, if known.
+    pub access_token_lifetime: Option<u64>,
+    /// The longest a scenario may wait.
+    pub max_wait: u64,
+    /// Expected failures: scenario name or requirement ID → reason.
+    pub expected_failures: BTreeMap<String, String>,
+}
+
+/// Why a target could not be prepared (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The profile is wrong.
+    #[error("bad profile: {0}")]
+    Profile(String),
+    /// The target does not answer.
+    #[error("the target is unreachable: {0}")]
+    Unreachable(String),
+}
+
+impl Target {
+    /// Whether the target has a capability.
+    pub fn has(&self, capability: &str) -> bool {
+        self.capabilities.contains(capability)
+    }
+
+    /// The client for a role.
+    pub fn client(&self, role: ClientRole) -> Option<&Client> {
+        self.clients.get(&role)
+    }
+
+    /// Resolves a profile: discovery (unless endpoints are all given), then capabilities.
+    pub async fn resolve(profile: Profile, issuer_override: Option<String>, http: &Http) -> Result<Self, TargetError> {
+        let issuer = issuer_override.or(profile.issuer.clone()).map(|i| i.trim_end_matches('/').to_owned());
+        let mut endpoints = Endpoints::default();
+        let mut metadata = None;
+        if let Some(iss) = &issuer {
+            if profile.capabilities.metadata != Some(false) {
+                let (doc, url) = discover(iss, http).await?;
+                metadata = doc;
+                endpoints.metadata = url;
+            }
+        }
+        let from_meta = |k: &str| {
+            metadata
+                .as_ref()
+                .and_then(|m: &Value| m.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let absolute = |u: Option<String>| -> Option<String> {
+            u.map(|u| match (&issuer, u.starts_with('/')) {
+                (Some(iss), true) => format!("{}{u}", origin(iss)),
+                _ => u,
+            })
+        };
+        endpoints.authorization = absolute(profile.endpoints.authorization.clone().or_else(|| from_meta("authorization_endpoint")));
+        endpoints.token = absolute(profile.endpoints.token.clone().or_else(|| from_meta("token_endpoint")));
+        endpoints.revocation = absolute(profile.endpoints.revocation.clone().or_else(|| from_meta("revocation_endpoint")));
+        endpoints.introspection =
+            absolute(profile.endpoints.introspection.clone().or_else(|| from_meta("introspection_endpoint")));
+        if endpoints.token.is_none() {
+            return Err(TargetError::Profile(
+                "no token endpoint: set [endpoints].token or an issuer whose metadata names one".into(),
+            ));
+        }
+
+        let mut clients = BTreeMap::new();
+        for (key, c) in &profile.clients {
+            let role = ClientRole::ALL
+                .into_iter()
+                .find(|r| r.key() == key)
+                .ok_or_else(|| TargetError::Profile(format!("unknown client role [clients.{key}]")))?;
+            let auth = match c.auth_method.as_str() {
+                "client_secret_basic" => AuthMethod::Basic,
+                "client_secret_post" => AuthMethod::Post,
+                "none" => AuthMethod::None,
+                other => {
+                    return Err(TargetError::Profile(format!(
+                        "[clients.{key}] auth_method {other:?} is not client_secret_basic, client_secret_post or none"
+                    )));
+                }
+            };
+            if auth != AuthMethod::None && c.secret.is_none() {
+                return Err(TargetError::Profile(format!("[clients.{key}] needs a secret for {}", c.auth_method)));
+            }
+            clients.insert(
+                role,
+                Client {
+                    role,
+                    id: c.id.clone(),
+                    secret: c.secret.clone(),
+                    auth,
+                    redirect_uri: c.redirect_uri.clone(),
+                    scope: c.scope.clone(),
+                },
+            );
+        }
+        let user = |key: &str| {
+            profile.users.get(key).map(|u| User {
+                username: u.username.clone(),
+                password: u.password.clone(),
+                resource_id: u.resource_id.clone().unwrap_or_else(|| u.username.clone()),
+            })
+        };
+        let resource = profile.resource.as_ref().map(|r| crate::target::Resource {
+            url: absolute(Some(r.url.clone())).unwrap_or_default(),
+            scope: r.scope.clone(),
+            insufficient_scope: r.insufficient_scope.clone(),
+            user_field: r.user_field.clone(),
+        });
+        let mut target = Self {
+            name: profile.name.clone().or(issuer.clone()).unwrap_or_else(|| "target".into()),
+            issuer,
+            endpoints,
+            metadata,
+            clients,
+            primary: user("primary"),
+            secondary: user("secondary"),
+            resource,
+            login: profile.login.clone(),
+            capabilities: BTreeSet::new(),
+            code_lifetime: profile.lifetimes.code,
+            access_token_lifetime: profile.lifetimes.access_token,
+            max_wait: profile.lifetimes.max_wait,
+            expected_failures: profile.expected_failures.clone(),
+        };
+        target.capabilities = capabilities(&target, &profile);
+        Ok(target)
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+pub fn origin(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split('/').next().unwrap_or(rest);
+            format!("{scheme}://{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// RFC 8414 §3.1: the well-known suffix is inserted between the host and the path of
+/// the issuer. Falls back to OpenID Connect discovery (path appended).
+pub fn metadata_urls(issuer: &str) -> Vec<String> {
+    let base = origin(issuer);
+    let path = issuer[base.len()..].trim_end_matches('/');
+    vec![
+        format!("{base}/.well-known/oauth-authorization-server{path}"),
+        format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')),
+    ]
+}
+
+async fn discover(issuer: &str, http: &Http) -> Result<(Option<Value>, Option<String>), TargetError> {
+    for url in metadata_urls(issuer) {
+        match http.send(Outgoing::new(reqwest::Method::GET, url.clone())).await {
+            Ok(x) if x.status == 200 => {
+                if let Some(doc) = x.json().filter(Value::is_object) {
+                    return Ok((Some(doc), Some(url)));
+                }
+            }
+            Ok(_) => {}
+            Err(e) if e.unreachable => return Err(TargetError::Unreachable(e.to_string())),
+            Err(e) => return Err(TargetError::Unreachable(e.to_string())),
+        }
+    }
+    Ok((None, None))
+}
+
+/// Derives the capability set: profile settings first, then the metadata.
+///
+/// Names: the grant types; `pkce`, `pkce_plain`, `revocation`, `introspection`,
+/// `refresh_rotation`, `metadata`, `iss_parameter`, `pkce_required_for_public`,
+/// `brute_force_protection`, `resource`, `login`, one per client role
+/// ([`ClientRole::capability`]), `secondary_user`, `code_expiry`, `token_expiry`.
+fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
+    let c = &p.capabilities;
+    let meta = t.metadata.as_ref();
+    let meta_list = |k: &str| -> Option<Vec<String>> {
+        meta.and_then(|m| m.get(k)).and_then(Value::as_array).map(|a| {
+            a.iter().filter_map(Value::as_str).map(str::to_owned).collect()
+        })
+    };
+    let mut set = BTreeSet::new();
+    let grants = c.grants.clone().or_else(|| meta_list("grant_types_supported")).unwrap_or_else(|| {
+        // RFC 8414 §2: "If omitted, the default value is ["authorization_code", "implicit"]."
+        if meta.is_some() {
+            vec!["authorization_code".into(), "implicit".into()]
+        } else {
+            Vec::new()
+        }
+    });
+    set.extend(grants);
+    let methods = meta_list("code_challenge_methods_supported").unwrap_or_default();
+    let mut flag = |name: &str, v: Option<bool>, default: bool| {
+        if v.unwrap_or(default) {
+            set.insert(name.to_owned());
+        }
+    };
+    flag("pkce", c.pkce, methods.iter().any(|m| m == "S256"));
+    flag("pkce_plain", c.pkce_plain, methods.iter().any(|m| m == "plain"));
+    flag("revocation", c.revocation, t.endpoints.revocation.is_some());
+    flag("introspection", c.introspection, t.endpoints.introspection.is_some());
+    flag("refresh_rotation", c.refresh_rotation, false);
+    flag("metadata", c.metadata, meta.is_some());
+    flag(
+        "iss_parameter",
+        c.iss_parameter,
+        meta.and_then(|m| m.get("authorization_response_iss_parameter_supported"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    );
+    flag("pkce_required_for_public", c.pkce_required_for_public, false);
+    flag("brute_force_protection", c.brute_force_protection, false);
+    if t.resource.is_some() {
+        set.insert("resource".into());
+    }
+    if t.endpoints.authorization.is_some() && t.primary.is_some() && p.login.driver == "form" {
+        set.insert("login".into());
+    }
+    for role in t.clients.keys() {
+        set.insert(role.capability().into());
+    }
+    if t.secondary.is_some() {
+        set.insert("secondary_user".into());
+    }
+    if t.code_lifetime.is_some_and(|l| l < t.max_wait) {
+        set.insert("code_expiry".into());
+    }
+    if t.access_token_lifetime.is_some_and(|l| l < t.max_wait) {
+        set.insert("token_expiry".into());
+    }
+    set
+}

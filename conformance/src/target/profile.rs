@@ -1,0 +1,209 @@
+//! The target profile: a TOML file that says where an authorization server is, which
+//! clients and users the runner may use, what the server supports, and which failures
+//! are expected. Documented field by field in `docs/profile.md`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::secret::Secret;
+
+/// A whole profile as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// A short name for reports.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The issuer identifier, used for RFC 8414 discovery.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// Explicit endpoints; they override what discovery finds.
+    #[serde(default)]
+    pub endpoints: EndpointsProfile,
+    /// Clients by role: `confidential_basic`, `confidential_post`, `public`,
+    /// `second_confidential`, `client_credentials`.
+    #[serde(default)]
+    pub clients: BTreeMap<String, ClientProfile>,
+    /// Users by role: `primary`, `secondary`.
+    #[serde(default)]
+    pub users: BTreeMap<String, UserProfile>,
+    /// The protected resource.
+    #[serde(default)]
+    pub resource: Option<ResourceProfile>,
+    /// How to log in at the authorization endpoint.
+    #[serde(default)]
+    pub login: LoginProfile,
+    /// What the target supports; unset entries come from discovery.
+    #[serde(default)]
+    pub capabilities: CapabilitiesProfile,
+    /// Lifetimes, so expiry scenarios run only where they are short.
+    #[serde(default)]
+    pub lifetimes: LifetimesProfile,
+    /// Scenario names or requirement IDs that are known to fail, each with a reason.
+    #[serde(default)]
+    pub expected_failures: BTreeMap<String, String>,
+}
+
+/// `[endpoints]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointsProfile {
+    /// Authorization endpoint URL.
+    pub authorization: Option<String>,
+    /// Token endpoint URL.
+    pub token: Option<String>,
+    /// Revocation endpoint URL (RFC 7009).
+    pub revocation: Option<String>,
+    /// Introspection endpoint URL (RFC 7662).
+    pub introspection: Option<String>,
+}
+
+/// `[clients.<role>]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientProfile {
+    /// The `client_id`.
+    pub id: String,
+    /// The secret of a confidential client.
+    #[serde(default)]
+    pub secret: Option<Secret>,
+    /// `client_secret_basic`, `client_secret_post` or `none`.
+    pub auth_method: String,
+    /// A registered redirection URI.
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    /// The scope to request (space-separated).
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// `[users.<role>]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserProfile {
+    /// The login name.
+    pub username: String,
+    /// The password.
+    pub password: Secret,
+    /// What the protected resource reports for this user in `resource.user_field`
+    /// (default: the username).
+    #[serde(default)]
+    pub resource_id: Option<String>,
+}
+
+/// `[resource]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceProfile {
+    /// URL of a bearer-protected resource (absolute, or a path on the issuer).
+    pub url: String,
+    /// The scope it requires.
+    pub scope: String,
+    /// A valid scope that is not enough for it (for the 403 check).
+    #[serde(default)]
+    pub insufficient_scope: Option<String>,
+    /// The JSON member of its answer that identifies the user.
+    #[serde(default)]
+    pub user_field: Option<String>,
+}
+
+/// `[login]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginProfile {
+    /// The driver: `form`.
+    #[serde(default = "default_driver")]
+    pub driver: String,
+    /// Name of the username field; default: the first email or text input.
+    #[serde(default)]
+    pub username_field: Option<String>,
+    /// Name of the password field; default: the password input.
+    #[serde(default)]
+    pub password_field: Option<String>,
+    /// Text or value of the button that approves; default: a button named like
+    /// approve, allow, accept, authorize, consent, continue, yes, or the first submit.
+    #[serde(default)]
+    pub approve_button: Option<String>,
+    /// Whether a consent form follows the login form (default: detected).
+    #[serde(default)]
+    pub consent: Option<bool>,
+}
+
+fn default_driver() -> String {
+    "form".to_owned()
+}
+
+impl Default for LoginProfile {
+    fn default() -> Self {
+        Self {
+            driver: default_driver(),
+            username_field: None,
+            password_field: None,
+            approve_button: None,
+            consent: None,
+        }
+    }
+}
+
+/// `[capabilities]`: each `None` is taken from discovery where possible.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilitiesProfile {
+    /// Grant types the target supports.
+    pub grants: Option<Vec<String>>,
+    /// PKCE with S256.
+    pub pkce: Option<bool>,
+    /// PKCE with plain.
+    pub pkce_plain: Option<bool>,
+    /// Token revocation (RFC 7009).
+    pub revocation: Option<bool>,
+    /// Token introspection (RFC 7662).
+    pub introspection: Option<bool>,
+    /// Refresh-token rotation with reuse detection.
+    pub refresh_rotation: Option<bool>,
+    /// RFC 8414 metadata.
+    pub metadata: Option<bool>,
+    /// The `iss` authorization response parameter (RFC 9207).
+    pub iss_parameter: Option<bool>,
+    /// Public clients must use PKCE.
+    pub pkce_required_for_public: Option<bool>,
+    /// Repeated wrong passwords are throttled.
+    pub brute_force_protection: Option<bool>,
+}
+
+/// `[lifetimes]` in seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifetimesProfile {
+    /// Authorization-code lifetime.
+    #[serde(default)]
+    pub code: Option<u64>,
+    /// Access-token lifetime.
+    #[serde(default)]
+    pub access_token: Option<u64>,
+    /// The longest a scenario may wait for something to expire.
+    #[serde(default = "default_max_wait")]
+    pub max_wait: u64,
+}
+
+fn default_max_wait() -> u64 {
+    5
+}
+
+impl Default for LifetimesProfile {
+    fn default() -> Self {
+        Self {
+            code: None,
+            access_token: None,
+            max_wait: default_max_wait(),
+        }
+    }
+}
+
+impl Profile {
+    /// Parses a profile from TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+}
