@@ -2,6 +2,14 @@
 //! endpoint. Each test starts its own server on `127.0.0.1:0` with a temporary database
 //! and the repository's fixtures (bcrypt cost 4), so tests share no state.
 
-mod common;
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+mod login;
+
+mod authorize;
+mod code_grant;
+mod introspect;
+mod metadata;
+mod pkce;
 mod smoke;
