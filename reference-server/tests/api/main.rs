@@ -2,6 +2,16 @@
 //! endpoint. Each test starts its own server on `127.0.0.1:0` with a temporary database
 //! and the repository's fixtures (bcrypt cost 4), so tests share no state.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
+mod client_auth;
+mod hardening;
+mod resource;
+mod revoke;
 mod smoke;
+mod token_client_credentials;
+mod token_errors;
+mod token_password;
+mod token_refresh;
