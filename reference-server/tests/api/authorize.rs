@@ -567,3 +567,20 @@ async fn method_not_allowed_lists_allowed_methods() {
         "{allow}"
     );
 }
+
+/// A body over the limit at the authorization endpoint gets a protected 413 HTML page, not JSON.
+#[tokio::test]
+async fn oversized_form_gets_an_error_page() {
+    let s = TestServer::start().await;
+    let body = format!("client_id=public-client&pad={}", "a".repeat(70 * 1024));
+    let r = s
+        .http
+        .post(s.url("/oauth/authorize"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let r = Reply::read(r).await;
+    assert_error_page(&r, 413);
+}

@@ -8,8 +8,16 @@ mod common;
 mod login;
 
 mod authorize;
+mod client_auth;
 mod code_grant;
+mod hardening;
 mod introspect;
 mod metadata;
 mod pkce;
+mod resource;
+mod revoke;
 mod smoke;
+mod token_client_credentials;
+mod token_errors;
+mod token_password;
+mod token_refresh;
