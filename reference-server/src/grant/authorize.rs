@@ -59,7 +59,14 @@ pub fn check_client(
         "The client_id names no registered client.",
     ))?;
     match params.get("redirect_uri") {
-        Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => Ok((uri.to_owned(), true)),
+        Some(uri)
+            if client
+                .redirect_uris
+                .iter()
+                .any(|r| redirect_matches(r, uri)) =>
+        {
+            Ok((uri.to_owned(), true))
+        }
         Some(_) => Err(AuthorizeError::Page(
             "The redirect_uri does not match any redirection URI registered for this client.",
         )),
@@ -73,6 +80,49 @@ pub fn check_client(
             )),
         },
     }
+}
+
+/// Whether a presented redirection URI matches a registered one: exact string
+/// comparison, "except for port numbers in localhost redirection URIs of native apps"
+/// (RFC 9700 §2.1; RFC 8252 §7.3: "The authorization server MUST allow any port to be
+/// specified at the time of the request for loopback IP redirect URIs"). The exception
+/// covers `http://127.0.0.1` and `http://[::1]` only.
+pub fn redirect_matches(registered: &str, presented: &str) -> bool {
+    if registered == presented {
+        return true;
+    }
+    match (
+        loopback_without_port(registered),
+        loopback_without_port(presented),
+    ) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// For `http://127.0.0.1[:port]/rest` or `http://[::1][:port]/rest`: the URI with the
+/// port removed.
+fn loopback_without_port(uri: &str) -> Option<String> {
+    let rest = uri.strip_prefix("http://")?;
+    let (host, tail) = if let Some(r) = rest.strip_prefix("[::1]") {
+        ("[::1]", r)
+    } else {
+        ("127.0.0.1", rest.strip_prefix("127.0.0.1")?)
+    };
+    let tail = match tail.strip_prefix(':') {
+        Some(t) => {
+            let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 || digits > 5 {
+                return None;
+            }
+            &t[digits..]
+        }
+        None => tail,
+    };
+    if !(tail.is_empty() || tail.starts_with(['/', '?'])) {
+        return None;
+    }
+    Some(format!("http://{host}{tail}"))
 }
 
 /// Validates a whole authorization request.
@@ -130,4 +180,47 @@ pub fn validate(
         state: state.clone(),
         challenge,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redirect_matches;
+
+    /// Exact match, and any port for loopback IP literals only (RFC 8252 §7.3).
+    #[test]
+    fn loopback_port_exception() {
+        assert!(redirect_matches(
+            "https://a.example/cb",
+            "https://a.example/cb"
+        ));
+        assert!(!redirect_matches(
+            "https://a.example/cb",
+            "https://a.example/cb/"
+        ));
+        assert!(redirect_matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:51234/cb"
+        ));
+        assert!(redirect_matches("http://[::1]:80/cb", "http://[::1]:9/cb"));
+        assert!(!redirect_matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:51234/other"
+        ));
+        assert!(!redirect_matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.10/cb"
+        ));
+        assert!(!redirect_matches(
+            "http://localhost/cb",
+            "http://localhost:8080/cb"
+        ));
+        assert!(!redirect_matches(
+            "https://127.0.0.1/cb",
+            "https://127.0.0.1:8443/cb"
+        ));
+        assert!(!redirect_matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:/cb"
+        ));
+    }
 }

@@ -26,9 +26,13 @@ pub async fn handle(state: &State, req: &Request) -> Response {
     let result = match req.method {
         Method::GET => show(state, req).await,
         Method::POST => submit(state, req).await,
-        _ => Ok(error_page(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "The authorization endpoint accepts GET and POST only.",
+        _ => Ok(super::respond::with_header(
+            error_page(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "The authorization endpoint accepts GET and POST only.",
+            ),
+            warp::http::header::ALLOW,
+            "GET, POST",
         )),
     };
     result.unwrap_or_else(|e| {

@@ -127,7 +127,8 @@ pub fn routes(
                     let started = Instant::now();
                     let path = path.as_str().to_owned();
                     let log_method = Method::clone(&method);
-                    let response = match read_body(body, &headers, state.config.body_limit).await {
+                    let read = read_body(body, &headers, state.config.body_limit).await;
+                    let response = match read {
                         Ok(body) => {
                             let req = Request {
                                 method,
@@ -139,7 +140,7 @@ pub fn routes(
                             };
                             dispatch(&state, req).await
                         }
-                        Err(r) => r,
+                        Err(e) => unreadable(&state, &path, e),
                     };
                     tracing::info!(
                         method = %log_method,
@@ -161,7 +162,43 @@ pub fn routes(
         .unify()
 }
 
-async fn read_body<S, B>(stream: S, headers: &HeaderMap, limit: usize) -> Result<Bytes, Response>
+/// Why a request body was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Over the configured limit: 413.
+    TooLarge,
+    /// The connection failed mid-body: 400.
+    Unreadable,
+}
+
+/// The refusal of an unread body, in the error format of the endpoint it was sent to.
+fn unreadable(state: &State, path: &str, e: BodyError) -> Response {
+    if path == "/api/me" {
+        return resource::body_error(e, &state.config.realm);
+    }
+    if path == "/oauth/authorize" {
+        return match e {
+            BodyError::TooLarge => {
+                pages::error_page(StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.")
+            }
+            BodyError::Unreadable => {
+                pages::error_page(StatusCode::BAD_REQUEST, "The request could not be read.")
+            }
+        };
+    }
+    match e {
+        BodyError::TooLarge => too_large_or_bad(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is too large",
+        ),
+        BodyError::Unreadable => too_large_or_bad(
+            StatusCode::BAD_REQUEST,
+            "the request body could not be read",
+        ),
+    }
+}
+
+async fn read_body<S, B>(stream: S, headers: &HeaderMap, limit: usize) -> Result<Bytes, BodyError>
 where
     S: futures_util::Stream<Item = Result<B, warp::Error>>,
     B: warp::Buf,
@@ -171,25 +208,14 @@ where
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large_or_bad(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the request body is too large",
-        ));
+        return Err(BodyError::TooLarge);
     }
     let mut stream = std::pin::pin!(stream);
     let mut buf = BytesMut::new();
     while let Some(chunk) = stream.next().await {
-        let mut chunk = chunk.map_err(|_| {
-            too_large_or_bad(
-                StatusCode::BAD_REQUEST,
-                "the request body could not be read",
-            )
-        })?;
+        let mut chunk = chunk.map_err(|_| BodyError::Unreadable)?;
         if buf.len() + chunk.remaining() > limit {
-            return Err(too_large_or_bad(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the request body is too large",
-            ));
+            return Err(BodyError::TooLarge);
         }
         while chunk.has_remaining() {
             let part = chunk.chunk();

@@ -34,8 +34,21 @@ enum Refusal {
     InsufficientScope,
     /// 405 for methods other than GET and POST.
     MethodNotAllowed,
+    /// 413: the body is over the server's limit.
+    TooLarge,
     /// 500 without details.
     Internal,
+}
+
+/// The refusal of a request whose body could not be read.
+pub fn body_error(e: super::BodyError, realm: &str) -> Response {
+    match e {
+        super::BodyError::TooLarge => refuse(Refusal::TooLarge, realm),
+        super::BodyError::Unreadable => refuse(
+            Refusal::InvalidRequest("the request body could not be read"),
+            realm,
+        ),
+    }
 }
 
 /// Handles `/api/me`.
@@ -173,6 +186,12 @@ fn refuse(refusal: Refusal, realm: &str) -> Response {
             Some("method_not_allowed"),
             "Method not allowed",
             "this resource accepts GET and POST only",
+        ),
+        Refusal::TooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("invalid_request"),
+            "Request too large",
+            "the request body is over the server's limit",
         ),
         Refusal::Internal => (
             StatusCode::INTERNAL_SERVER_ERROR,

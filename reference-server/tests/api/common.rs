@@ -3,9 +3,15 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use reference_server::{Config, Server, bind};
 use serde_json::Value;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+mod checks;
+pub use checks::*;
 
 /// The fixtures every test server loads.
 pub const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/seed.json");
@@ -142,7 +148,9 @@ pub fn form_encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -163,7 +171,11 @@ impl Reply {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.unwrap();
-        Self { status, headers, text }
+        Self {
+            status,
+            headers,
+            text,
+        }
     }
 
     pub fn json(&self) -> Value {
@@ -171,11 +183,278 @@ impl Reply {
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).map(|v| v.to_str().unwrap().to_owned())
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
     }
 
     /// The `error` member of a JSON error body.
     pub fn error(&self) -> String {
         self.json()["error"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// The realm every challenge of a default test server carries.
+pub const REALM: &str = "reference-server";
+
+/// How a request authenticates the client (RFC 6749 §2.3).
+#[derive(Debug, Clone, Copy)]
+pub enum Auth<'a> {
+    /// HTTP Basic with the form-urlencoded id and secret (`client_secret_basic`).
+    Basic(&'a str, &'a str),
+    /// `client_id` and `client_secret` in the body (`client_secret_post`).
+    Post(&'a str, &'a str),
+    /// `client_id` only in the body (`none`, a public client).
+    Public(&'a str),
+    /// No client credentials at all.
+    Nothing,
+}
+
+/// basic-client, authenticating as registered (client_secret_basic).
+pub const BASIC: Auth<'static> = Auth::Basic(BASIC_ID, BASIC_SECRET);
+/// post-client, authenticating as registered (client_secret_post).
+pub const POST: Auth<'static> = Auth::Post(POST_ID, POST_SECRET);
+/// public-client, authenticating as registered (none).
+pub const PUBLIC: Auth<'static> = Auth::Public(PUBLIC_ID);
+/// second-client, authenticating as registered (client_secret_basic, encoded secret).
+pub const SECOND: Auth<'static> = Auth::Basic(SECOND_ID, SECOND_SECRET);
+/// service-client, authenticating as registered (client_secret_basic).
+pub const SERVICE: Auth<'static> = Auth::Basic(SERVICE_ID, SERVICE_SECRET);
+
+impl Auth<'_> {
+    /// Adds the credentials to a request and sends `form` as its body.
+    pub fn apply(
+        &self,
+        rb: reqwest::RequestBuilder,
+        form: &[(&str, &str)],
+    ) -> reqwest::RequestBuilder {
+        let mut pairs: Vec<(String, String)> = form
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let rb = match *self {
+            Auth::Basic(id, secret) => rb.basic_auth(form_encode(id), Some(form_encode(secret))),
+            Auth::Post(id, secret) => {
+                pairs.push(("client_id".into(), id.into()));
+                pairs.push(("client_secret".into(), secret.into()));
+                rb
+            }
+            Auth::Public(id) => {
+                pairs.push(("client_id".into(), id.into()));
+                rb
+            }
+            Auth::Nothing => rb,
+        };
+        rb.form(&pairs)
+    }
+}
+
+impl TestServer {
+    /// The SQLite file this server uses.
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("test.sqlite")
+    }
+
+    /// A read-only connection pool on the server's database.
+    pub async fn db(&self) -> sqlx::SqlitePool {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(self.db_path())
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(10));
+        sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a form to `path` with the given client authentication.
+    pub async fn post_form(&self, path: &str, auth: Auth<'_>, form: &[(&str, &str)]) -> Reply {
+        let rb = auth.apply(self.http.post(self.url(path)), form);
+        Reply::read(rb.send().await.unwrap()).await
+    }
+
+    /// POSTs a form to the token endpoint.
+    pub async fn token(&self, auth: Auth<'_>, form: &[(&str, &str)]) -> Reply {
+        self.post_form("/oauth/token", auth, form).await
+    }
+
+    /// POSTs a form to the revocation endpoint.
+    pub async fn revoke(&self, auth: Auth<'_>, form: &[(&str, &str)]) -> Reply {
+        self.post_form("/oauth/revoke", auth, form).await
+    }
+
+    /// A password grant request; `scope` is sent only when given.
+    pub async fn password(
+        &self,
+        auth: Auth<'_>,
+        user: &str,
+        password: &str,
+        scope: Option<&str>,
+    ) -> Reply {
+        let mut form = vec![
+            ("grant_type", "password"),
+            ("username", user),
+            ("password", password),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        self.token(auth, &form).await
+    }
+
+    /// A successful password grant for alice; panics unless it is a 200.
+    pub async fn alice(&self, auth: Auth<'_>) -> Reply {
+        let r = self.password(auth, ALICE, ALICE_PASSWORD, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r
+    }
+
+    /// A refresh request; `scope` is sent only when given.
+    pub async fn refresh(&self, auth: Auth<'_>, refresh_token: &str, scope: Option<&str>) -> Reply {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        self.token(auth, &form).await
+    }
+
+    /// A client credentials request; `scope` is sent only when given.
+    pub async fn client_credentials(&self, auth: Auth<'_>, scope: Option<&str>) -> Reply {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        self.token(auth, &form).await
+    }
+
+    /// POST /api/me with the token as a form-body `access_token` (RFC 6750 §2.2).
+    pub async fn me_form(&self, token: &str) -> Reply {
+        let r = self
+            .http
+            .post(self.url("/api/me"))
+            .form(&[("access_token", token)])
+            .send()
+            .await
+            .unwrap();
+        Reply::read(r).await
+    }
+
+    /// Sends a request with a raw body and extra headers; the content type is whatever
+    /// `headers` says (none if it says nothing).
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let mut rb = self.http.request(method, self.url(path)).body(body);
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        Reply::read(rb.send().await.unwrap()).await
+    }
+
+    /// Writes `request` as is on a new TCP connection and reads until the server closes
+    /// it (send `Connection: close`). Write errors are ignored: the server may answer and
+    /// close before it has read everything.
+    pub async fn raw(&self, request: &[u8]) -> RawReply {
+        let exchange = async {
+            let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+            let _ = stream.write_all(request).await;
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 16 * 1024];
+            loop {
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            buf
+        };
+        let buf = tokio::time::timeout(Duration::from_secs(30), exchange)
+            .await
+            .expect("the raw exchange timed out");
+        RawReply::parse(&buf)
+    }
+}
+
+/// A response read from a raw TCP exchange.
+#[derive(Debug)]
+pub struct RawReply {
+    /// The status code (0 when the server answered nothing).
+    pub status: u16,
+    /// The response head, lower-cased.
+    pub head: String,
+    /// The body bytes, as sent (not de-chunked).
+    pub body: Vec<u8>,
+}
+
+impl RawReply {
+    fn parse(buf: &[u8]) -> Self {
+        let split = buf.windows(4).position(|w| w == b"\r\n\r\n");
+        let (head, body) = match split {
+            Some(i) => (&buf[..i], buf[i + 4..].to_vec()),
+            None => (buf, Vec::new()),
+        };
+        let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        Self { status, head, body }
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {}\n{}",
+                self.head,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+}
+
+impl Reply {
+    /// The `access_token` of a token response.
+    pub fn access_token(&self) -> String {
+        self.json()["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access_token: {}", self.text))
+            .to_owned()
+    }
+
+    /// The `refresh_token` of a token response.
+    pub fn refresh_token(&self) -> String {
+        self.json()["refresh_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no refresh_token: {}", self.text))
+            .to_owned()
+    }
+
+    /// The `scope` of a token response.
+    pub fn scope(&self) -> String {
+        self.json()["scope"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no scope: {}", self.text))
+            .to_owned()
+    }
+
+    /// The media type of the body, without parameters.
+    pub fn media_type(&self) -> String {
+        self.header("content-type")
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
     }
 }

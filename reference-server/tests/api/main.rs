@@ -2,6 +2,22 @@
 //! endpoint. Each test starts its own server on `127.0.0.1:0` with a temporary database
 //! and the repository's fixtures (bcrypt cost 4), so tests share no state.
 
-mod common;
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+mod login;
+
+mod authorize;
+mod client_auth;
+mod code_grant;
+mod hardening;
+mod introspect;
+mod metadata;
+mod pkce;
+mod resource;
+mod revoke;
 mod smoke;
+mod token_client_credentials;
+mod token_errors;
+mod token_password;
+mod token_refresh;
