@@ -146,10 +146,19 @@ impl Exchange {
             let name = k.as_str();
             if matches!(
                 name,
-                "content-type" | "www-authenticate" | "location" | "cache-control" | "pragma" | "retry-after"
+                "content-type"
+                    | "www-authenticate"
+                    | "location"
+                    | "cache-control"
+                    | "pragma"
+                    | "retry-after"
             ) {
                 let v = v.to_str().unwrap_or("(binary)");
-                let v = if name == "location" { redact_url(v) } else { v.to_owned() };
+                let v = if name == "location" {
+                    redact_url(v)
+                } else {
+                    v.to_owned()
+                };
                 s.push_str(&format!("  < {name}: {v}\n"));
             }
         }
@@ -158,7 +167,11 @@ impl Exchange {
             s.push_str(&format!(
                 "  < {}{}\n",
                 excerpt(&body, 400),
-                if self.truncated { " [body cut at 1 MiB]" } else { "" }
+                if self.truncated {
+                    " [body cut at 1 MiB]"
+                } else {
+                    ""
+                }
             ));
         }
         s
@@ -220,8 +233,10 @@ pub async fn send_with(client: &reqwest::Client, out: Outgoing) -> Result<Exchan
     let mut req = client.request(out.method.clone(), &out.url);
     let mut request_headers = Vec::new();
     for (k, v) in &out.headers {
-        let name = HeaderName::from_bytes(k.as_bytes()).map_err(|e| fail(format!("bad header name: {e}"), false))?;
-        let value = HeaderValue::from_str(v).map_err(|e| fail(format!("bad header value: {e}"), false))?;
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|e| fail(format!("bad header name: {e}"), false))?;
+        let value =
+            HeaderValue::from_str(v).map_err(|e| fail(format!("bad header value: {e}"), false))?;
         req = req.header(name, value);
         let shown = if k.eq_ignore_ascii_case("authorization") || k.eq_ignore_ascii_case("cookie") {
             let scheme = v.split(' ').next().unwrap_or("");
@@ -425,7 +440,10 @@ fn redact_json(v: &mut serde_json::Value) {
 
 /// At most `n` characters of `s`, with an ellipsis when cut.
 pub fn excerpt(s: &str, n: usize) -> String {
-    let flat: String = s.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    let flat: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
     if flat.chars().count() <= n {
         flat
     } else {

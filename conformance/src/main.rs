@@ -1,10 +1,105 @@
-//! `oauth2-conformance`: not yet implemented; exits 2 ("could not run") with a reason.
+//! `oauth2-conformance`: run the features against the bundled server (no arguments) or
+//! a target profile, print the summary, exit 0 / 1 / 2.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-fn main() -> ExitCode {
-    eprintln!(
-        "oauth2-conformance: the conformance runner is not built yet; no verdict was produced"
+use clap::Parser;
+use conformance::target::embedded::Embedded;
+use conformance::target::{Profile, Target};
+use conformance::{
+    EXIT_CONFORMANT, EXIT_COULD_NOT_RUN, EXIT_NOT_CONFORMANT, RunOptions, default_features_dir, run,
+};
+
+/// Check an OAuth 2.0 authorization server against the conformance features.
+///
+/// Without --profile, starts the bundled reference server in-process and checks it.
+/// Exit codes: 0 conformant, 1 not conformant, 2 could not run.
+#[derive(Debug, Parser)]
+#[command(name = "oauth2-conformance", version, about, long_about = None)]
+struct Cli {
+    /// Target profile (TOML); without it, the bundled server is started and checked.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Override the profile's issuer.
+    #[arg(long)]
+    issuer: Option<String>,
+    /// Cucumber tag expression selecting scenarios, e.g. "@rfc7009 and @must".
+    #[arg(long)]
+    tags: Option<String>,
+    /// SHOULD failures also fail the run.
+    #[arg(long)]
+    strict: bool,
+    /// The features folder.
+    #[arg(long)]
+    features: Option<PathBuf>,
+    /// Scenarios run at once.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Timeout of every HTTP request, in seconds.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+}
+
+fn could_not_run(msg: &str) -> ExitCode {
+    eprintln!("oauth2-conformance: could not run: {msg}");
+    ExitCode::from(EXIT_COULD_NOT_RUN)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let started = Instant::now();
+    let mut opts = RunOptions::new(cli.features.clone().unwrap_or_else(default_features_dir));
+    opts.tags = cli.tags.clone();
+    opts.strict = cli.strict;
+    opts.concurrency = cli.concurrency.max(1);
+    opts.timeout = Duration::from_secs(cli.timeout.max(1));
+
+    let (embedded, profile) = match &cli.profile {
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => return could_not_run(&format!("cannot read {}: {e}", path.display())),
+            };
+            match Profile::from_toml(&text) {
+                Ok(p) => (None, p),
+                Err(e) => return could_not_run(&format!("{}: {e}", path.display())),
+            }
+        }
+        None => match Embedded::start().await {
+            Ok((e, p)) => (Some(e), p),
+            Err(e) => return could_not_run(&format!("{e}")),
+        },
+    };
+    let http = match conformance::http::Http::new(opts.timeout) {
+        Ok(h) => h,
+        Err(e) => return could_not_run(&e.to_string()),
+    };
+    let target = match Target::resolve(profile, cli.issuer.clone(), &http).await {
+        Ok(t) => t,
+        Err(e) => return could_not_run(&e.to_string()),
+    };
+    let name = target.name.clone();
+    let result = run(target, &opts).await;
+    if let Some(e) = embedded {
+        e.stop().await;
+    }
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => return could_not_run(&e.to_string()),
+    };
+    print!(
+        "{}",
+        conformance::report::console::render(&result, &name, started.elapsed())
     );
-    ExitCode::from(conformance::EXIT_COULD_NOT_RUN)
+    if result.scenarios.is_empty() {
+        return could_not_run("no scenario was selected");
+    }
+    ExitCode::from(if result.conformant() {
+        EXIT_CONFORMANT
+    } else {
+        EXIT_NOT_CONFORMANT
+    })
 }

@@ -51,7 +51,9 @@ pub fn forms(html: &str) -> Vec<Form> {
     let mut current: Option<Form> = None;
     let mut pos = 0;
     while let Some(start) = html[pos..].find('<').map(|i| i + pos) {
-        let Some(end) = tag_end(html, start) else { break };
+        let Some(end) = tag_end(html, start) else {
+            break;
+        };
         let tag = &html[start + 1..end];
         pos = end + 1;
         let (name, attrs) = split_tag(tag);
@@ -62,7 +64,9 @@ pub fn forms(html: &str) -> Vec<Form> {
                 }
                 current = Some(Form {
                     action: attr(&attrs, "action").unwrap_or_default(),
-                    method: attr(&attrs, "method").unwrap_or_else(|| "get".into()).to_ascii_lowercase(),
+                    method: attr(&attrs, "method")
+                        .unwrap_or_else(|| "get".into())
+                        .to_ascii_lowercase(),
                     ..Form::default()
                 });
             }
@@ -73,7 +77,9 @@ pub fn forms(html: &str) -> Vec<Form> {
             }
             "input" => {
                 if let Some(f) = current.as_mut() {
-                    let kind = attr(&attrs, "type").unwrap_or_else(|| "text".into()).to_ascii_lowercase();
+                    let kind = attr(&attrs, "type")
+                        .unwrap_or_else(|| "text".into())
+                        .to_ascii_lowercase();
                     let value = attr(&attrs, "value").unwrap_or_default();
                     let name = attr(&attrs, "name");
                     if kind == "submit" || kind == "image" {
@@ -96,7 +102,9 @@ pub fn forms(html: &str) -> Vec<Form> {
                 let close = html[pos..].find("</button").map_or(html.len(), |i| i + pos);
                 let text = strip_tags(&html[pos..close]);
                 if let Some(f) = current.as_mut() {
-                    let kind = attr(&attrs, "type").unwrap_or_else(|| "submit".into()).to_ascii_lowercase();
+                    let kind = attr(&attrs, "type")
+                        .unwrap_or_else(|| "submit".into())
+                        .to_ascii_lowercase();
                     if kind == "submit" {
                         f.buttons.push(Button {
                             name: attr(&attrs, "name"),
@@ -110,7 +118,7 @@ pub fn forms(html: &str) -> Vec<Form> {
                 if let (Some(f), Some(name)) = (current.as_mut(), attr(&attrs, "name")) {
                     f.inputs.push(Input {
                         name,
-                        kind: name_of(&name, "text"),
+                        kind: "text".to_owned(),
                         value: String::new(),
                         checked: false,
                     });
@@ -123,10 +131,6 @@ pub fn forms(html: &str) -> Vec<Form> {
         forms.push(f);
     }
     forms
-}
-
-fn name_of(_name: &str, kind: &str) -> String {
-    kind.to_owned()
 }
 
 fn tag_end(html: &str, start: usize) -> Option<usize> {
@@ -202,7 +206,10 @@ fn split_tag(tag: &str) -> (String, Vec<(String, String)>) {
 }
 
 fn attr(attrs: &[(String, String)], name: &str) -> Option<String> {
-    attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    attrs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
 }
 
 fn has_attr(attrs: &[(String, String)], name: &str) -> bool {
@@ -247,9 +254,9 @@ pub fn unescape(s: &str) -> String {
             "quot" => Some('"'),
             "apos" => Some('\''),
             "nbsp" => Some('\u{a0}'),
-            e if e.starts_with("#x") || e.starts_with("#X") => {
-                u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32)
-            }
+            e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
             e if e.starts_with('#') => e[1..].parse::<u32>().ok().and_then(char::from_u32),
             _ => None,
         };

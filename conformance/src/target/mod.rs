@@ -183,8 +183,14 @@ impl Target {
     }
 
     /// Resolves a profile: discovery (unless endpoints are all given), then capabilities.
-    pub async fn resolve(profile: Profile, issuer_override: Option<String>, http: &Http) -> Result<Self, TargetError> {
-        let issuer = issuer_override.or(profile.issuer.clone()).map(|i| i.trim_end_matches('/').to_owned());
+    pub async fn resolve(
+        profile: Profile,
+        issuer_override: Option<String>,
+        http: &Http,
+    ) -> Result<Self, TargetError> {
+        let issuer = issuer_override
+            .or(profile.issuer.clone())
+            .map(|i| i.trim_end_matches('/').to_owned());
         let mut endpoints = Endpoints::default();
         let mut metadata = None;
         if let Some(iss) = &issuer {
@@ -207,14 +213,38 @@ impl Target {
                 _ => u,
             })
         };
-        endpoints.authorization = absolute(profile.endpoints.authorization.clone().or_else(|| from_meta("authorization_endpoint")));
-        endpoints.token = absolute(profile.endpoints.token.clone().or_else(|| from_meta("token_endpoint")));
-        endpoints.revocation = absolute(profile.endpoints.revocation.clone().or_else(|| from_meta("revocation_endpoint")));
-        endpoints.introspection =
-            absolute(profile.endpoints.introspection.clone().or_else(|| from_meta("introspection_endpoint")));
+        endpoints.authorization = absolute(
+            profile
+                .endpoints
+                .authorization
+                .clone()
+                .or_else(|| from_meta("authorization_endpoint")),
+        );
+        endpoints.token = absolute(
+            profile
+                .endpoints
+                .token
+                .clone()
+                .or_else(|| from_meta("token_endpoint")),
+        );
+        endpoints.revocation = absolute(
+            profile
+                .endpoints
+                .revocation
+                .clone()
+                .or_else(|| from_meta("revocation_endpoint")),
+        );
+        endpoints.introspection = absolute(
+            profile
+                .endpoints
+                .introspection
+                .clone()
+                .or_else(|| from_meta("introspection_endpoint")),
+        );
         if endpoints.token.is_none() {
             return Err(TargetError::Profile(
-                "no token endpoint: set [endpoints].token or an issuer whose metadata names one".into(),
+                "no token endpoint: set [endpoints].token or an issuer whose metadata names one"
+                    .into(),
             ));
         }
 
@@ -223,7 +253,9 @@ impl Target {
             let role = ClientRole::ALL
                 .into_iter()
                 .find(|r| r.key() == key)
-                .ok_or_else(|| TargetError::Profile(format!("unknown client role [clients.{key}]")))?;
+                .ok_or_else(|| {
+                    TargetError::Profile(format!("unknown client role [clients.{key}]"))
+                })?;
             let auth = match c.auth_method.as_str() {
                 "client_secret_basic" => AuthMethod::Basic,
                 "client_secret_post" => AuthMethod::Post,
@@ -235,7 +267,10 @@ impl Target {
                 }
             };
             if auth != AuthMethod::None && c.secret.is_none() {
-                return Err(TargetError::Profile(format!("[clients.{key}] needs a secret for {}", c.auth_method)));
+                return Err(TargetError::Profile(format!(
+                    "[clients.{key}] needs a secret for {}",
+                    c.auth_method
+                )));
             }
             clients.insert(
                 role,
@@ -263,7 +298,11 @@ impl Target {
             user_field: r.user_field.clone(),
         });
         let mut target = Self {
-            name: profile.name.clone().or(issuer.clone()).unwrap_or_else(|| "target".into()),
+            name: profile
+                .name
+                .clone()
+                .or(issuer.clone())
+                .unwrap_or_else(|| "target".into()),
             issuer,
             endpoints,
             metadata,
@@ -301,13 +340,22 @@ pub fn metadata_urls(issuer: &str) -> Vec<String> {
     let path = issuer[base.len()..].trim_end_matches('/');
     vec![
         format!("{base}/.well-known/oauth-authorization-server{path}"),
-        format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')),
+        format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        ),
     ]
 }
 
-async fn discover(issuer: &str, http: &Http) -> Result<(Option<Value>, Option<String>), TargetError> {
+async fn discover(
+    issuer: &str,
+    http: &Http,
+) -> Result<(Option<Value>, Option<String>), TargetError> {
     for url in metadata_urls(issuer) {
-        match http.send(Outgoing::new(reqwest::Method::GET, url.clone())).await {
+        match http
+            .send(Outgoing::new(reqwest::Method::GET, url.clone()))
+            .await
+        {
             Ok(x) if x.status == 200 => {
                 if let Some(doc) = x.json().filter(Value::is_object) {
                     return Ok((Some(doc), Some(url)));
@@ -331,19 +379,28 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
     let c = &p.capabilities;
     let meta = t.metadata.as_ref();
     let meta_list = |k: &str| -> Option<Vec<String>> {
-        meta.and_then(|m| m.get(k)).and_then(Value::as_array).map(|a| {
-            a.iter().filter_map(Value::as_str).map(str::to_owned).collect()
-        })
+        meta.and_then(|m| m.get(k))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
     };
     let mut set = BTreeSet::new();
-    let grants = c.grants.clone().or_else(|| meta_list("grant_types_supported")).unwrap_or_else(|| {
-        // RFC 8414 §2: "If omitted, the default value is ["authorization_code", "implicit"]."
-        if meta.is_some() {
-            vec!["authorization_code".into(), "implicit".into()]
-        } else {
-            Vec::new()
-        }
-    });
+    let grants = c
+        .grants
+        .clone()
+        .or_else(|| meta_list("grant_types_supported"))
+        .unwrap_or_else(|| {
+            // RFC 8414 §2: "If omitted, the default value is ["authorization_code", "implicit"]."
+            if meta.is_some() {
+                vec!["authorization_code".into(), "implicit".into()]
+            } else {
+                Vec::new()
+            }
+        });
     set.extend(grants);
     let methods = meta_list("code_challenge_methods_supported").unwrap_or_default();
     let mut flag = |name: &str, v: Option<bool>, default: bool| {
@@ -352,9 +409,17 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
         }
     };
     flag("pkce", c.pkce, methods.iter().any(|m| m == "S256"));
-    flag("pkce_plain", c.pkce_plain, methods.iter().any(|m| m == "plain"));
+    flag(
+        "pkce_plain",
+        c.pkce_plain,
+        methods.iter().any(|m| m == "plain"),
+    );
     flag("revocation", c.revocation, t.endpoints.revocation.is_some());
-    flag("introspection", c.introspection, t.endpoints.introspection.is_some());
+    flag(
+        "introspection",
+        c.introspection,
+        t.endpoints.introspection.is_some(),
+    );
     flag("refresh_rotation", c.refresh_rotation, false);
     flag("metadata", c.metadata, meta.is_some());
     flag(
@@ -364,7 +429,11 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
             .and_then(Value::as_bool)
             .unwrap_or(false),
     );
-    flag("pkce_required_for_public", c.pkce_required_for_public, false);
+    flag(
+        "pkce_required_for_public",
+        c.pkce_required_for_public,
+        false,
+    );
     flag("brute_force_protection", c.brute_force_protection, false);
     if t.resource.is_some() {
         set.insert("resource".into());
@@ -377,6 +446,10 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
     }
     if t.secondary.is_some() {
         set.insert("secondary_user".into());
+    }
+    // Tokens for a user: through the login page with the code grant, or the password grant.
+    if (set.contains("login") && set.contains("authorization_code")) || set.contains("password") {
+        set.insert("user_tokens".into());
     }
     if t.code_lifetime.is_some_and(|l| l < t.max_wait) {
         set.insert("code_expiry".into());

@@ -1,0 +1,201 @@
+//! A cucumber writer that turns the event stream into one [`ScenarioResult`] per
+//! scenario, and prints progress on stderr.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{IsTerminal as _, Write as _};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use cucumber::event::{
+    self, Cucumber, Feature, Hook, RetryableScenario, Rule, Scenario, Step, StepError,
+};
+use cucumber::{Event, Writer, cli, gherkin, parser};
+
+use super::{Outcome, ScenarioResult};
+
+/// Shared list of results; the runner reads it after the run.
+pub type Results = Arc<Mutex<Vec<ScenarioResult>>>;
+
+/// The collecting writer.
+#[derive(Debug)]
+pub struct Collector {
+    results: Results,
+    root: std::path::PathBuf,
+    open: HashMap<(String, usize), ScenarioResult>,
+    done: usize,
+    total: usize,
+    progress: bool,
+}
+
+impl Collector {
+    /// A collector for features under `root`, writing into `results`.
+    pub fn new(results: Results, root: &Path, total: usize) -> Self {
+        Self {
+            results,
+            root: root.to_owned(),
+            open: HashMap::new(),
+            done: 0,
+            total,
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+/// The path of a feature relative to the features folder, with `/` separators.
+pub fn relative(root: &Path, path: Option<&std::path::PathBuf>) -> String {
+    let Some(p) = path else {
+        return "(unknown)".into();
+    };
+    let canonical = p.canonicalize().unwrap_or_else(|_| p.clone());
+    let rel = canonical.strip_prefix(root).unwrap_or(&canonical);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Every tag of a scenario, including its feature's and rule's, without `@`.
+pub fn all_tags(
+    f: &gherkin::Feature,
+    r: Option<&gherkin::Rule>,
+    s: &gherkin::Scenario,
+) -> BTreeSet<String> {
+    f.tags
+        .iter()
+        .chain(r.map(|r| r.tags.iter()).into_iter().flatten())
+        .chain(s.tags.iter())
+        .map(|t| t.trim_start_matches('@').to_owned())
+        .collect()
+}
+
+fn panic_text(info: &event::Info) -> String {
+    if let Some(s) = info.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = info.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else {
+        "the step panicked".to_owned()
+    }
+}
+
+impl Collector {
+    fn key(&self, f: &gherkin::Feature, s: &gherkin::Scenario) -> (String, usize) {
+        (relative(&self.root, f.path.as_ref()), s.position.line)
+    }
+
+    fn scenario(
+        &mut self,
+        f: &gherkin::Feature,
+        r: Option<&gherkin::Rule>,
+        s: &gherkin::Scenario,
+        ev: &Scenario<crate::world::OAuthWorld>,
+    ) {
+        let key = self.key(f, s);
+        match ev {
+            Scenario::Started => {
+                self.open.insert(
+                    key.clone(),
+                    ScenarioResult {
+                        feature: key.0.clone(),
+                        feature_name: f.name.clone(),
+                        rule: r.map(|r| r.name.clone()),
+                        name: s.name.clone(),
+                        line: s.position.line,
+                        tags: all_tags(f, r, s),
+                        outcome: Outcome::Passed,
+                    },
+                );
+            }
+            Scenario::Hook(_, Hook::Failed(_, info)) => {
+                self.fail(&key, format!("a hook failed: {}", panic_text(info)))
+            }
+            Scenario::Step(step, Step::Failed(_, _, _, err))
+            | Scenario::Background(step, Step::Failed(_, _, _, err)) => {
+                let text = match err {
+                    StepError::NotFound => {
+                        "no step definition matches this step (a typo, or a step not written yet)"
+                            .to_owned()
+                    }
+                    StepError::AmbiguousMatch(e) => {
+                        format!("more than one step definition matches: {e}")
+                    }
+                    StepError::Panic(info) => panic_text(info),
+                };
+                self.fail(
+                    &key,
+                    format!(
+                        "step \"{} {}\" (line {}):\n{text}",
+                        step.keyword.trim(),
+                        step.value,
+                        step.position.line
+                    ),
+                );
+            }
+            Scenario::Finished => {
+                if let Some(result) = self.open.remove(&key) {
+                    self.done += 1;
+                    if self.progress {
+                        let mut err = std::io::stderr();
+                        let _ = write!(err, "\r{} of {} scenarios run", self.done, self.total);
+                        let _ = err.flush();
+                    }
+                    if let Ok(mut all) = self.results.lock() {
+                        all.push(result);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn fail(&mut self, key: &(String, usize), text: String) {
+        if let Some(r) = self.open.get_mut(key) {
+            if !matches!(r.outcome, Outcome::Failed(_)) {
+                r.outcome = Outcome::Failed(text);
+            }
+        }
+    }
+}
+
+impl Writer<crate::world::OAuthWorld> for Collector {
+    type Cli = cli::Empty;
+
+    async fn handle_event(
+        &mut self,
+        event: parser::Result<Event<Cucumber<crate::world::OAuthWorld>>>,
+        _cli: &Self::Cli,
+    ) {
+        let event = match event {
+            Ok(e) => e.value,
+            Err(e) => {
+                if let Ok(mut all) = self.results.lock() {
+                    all.push(ScenarioResult {
+                        feature: "(parse error)".into(),
+                        feature_name: "A feature file could not be read".into(),
+                        rule: None,
+                        name: e.to_string(),
+                        line: 0,
+                        tags: BTreeSet::from(["must".to_owned()]),
+                        outcome: Outcome::Failed(format!("the feature could not be parsed: {e}")),
+                    });
+                }
+                return;
+            }
+        };
+        match event {
+            Cucumber::Feature(f, Feature::Scenario(s, RetryableScenario { event, .. })) => {
+                self.scenario(&f, None, &s, &event);
+            }
+            Cucumber::Feature(
+                f,
+                Feature::Rule(r, Rule::Scenario(s, RetryableScenario { event, .. })),
+            ) => {
+                self.scenario(&f, Some(&r), &s, &event);
+            }
+            Cucumber::Finished if self.progress => {
+                let _ = writeln!(std::io::stderr());
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! The console report: a summary table by document and level, then every failure with
+//! its requirement, RFC link, expected, actual and the (redacted) HTTP exchange.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{Level, Outcome, RunResult, section_link};
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    passed: usize,
+    failed: usize,
+    not_applicable: usize,
+    expected: usize,
+    unexpected: usize,
+}
+
+/// Renders the summary and failures as plain text.
+pub fn render(run: &RunResult, target: &str, elapsed: std::time::Duration) -> String {
+    let mut table: BTreeMap<(String, Level), Counts> = BTreeMap::new();
+    let mut total = Counts::default();
+    for r in &run.scenarios {
+        let c = table.entry((r.document(), r.level())).or_default();
+        for c in [c, &mut total] {
+            match r.outcome {
+                Outcome::Passed => c.passed += 1,
+                Outcome::Failed(_) => c.failed += 1,
+                Outcome::NotApplicable(_) => c.not_applicable += 1,
+                Outcome::ExpectedFailure(_) => c.expected += 1,
+                Outcome::UnexpectedPass(_) => c.unexpected += 1,
+            }
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "\nOAuth 2.0 conformance of {target}\n");
+    let _ = writeln!(
+        out,
+        "{:<10} {:<7} {:>7} {:>7} {:>15} {:>9} {:>11}",
+        "document", "level", "passed", "failed", "not applicable", "expected", "unexpected"
+    );
+    for ((doc, level), c) in &table {
+        let _ = writeln!(
+            out,
+            "{:<10} {:<7} {:>7} {:>7} {:>15} {:>9} {:>11}",
+            doc,
+            level.as_str().to_uppercase(),
+            c.passed,
+            c.failed,
+            c.not_applicable,
+            c.expected,
+            c.unexpected
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{:<10} {:<7} {:>7} {:>7} {:>15} {:>9} {:>11}",
+        "all",
+        "",
+        total.passed,
+        total.failed,
+        total.not_applicable,
+        total.expected,
+        total.unexpected
+    );
+    let failures: Vec<_> = run
+        .scenarios
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed(_) | Outcome::UnexpectedPass(_)))
+        .collect();
+    for r in &failures {
+        let _ = writeln!(out, "\nFAILED {}:{}  {}", r.feature, r.line, r.name);
+        let level = r.level().as_str().to_uppercase();
+        let counted = if run.counts(r) {
+            ""
+        } else {
+            " (not counted: rerun with --strict to count SHOULD)"
+        };
+        let reqs = r.requirements().join(", ");
+        let _ = writeln!(
+            out,
+            "  requirement: {level}{}{counted}",
+            if reqs.is_empty() {
+                String::new()
+            } else {
+                format!(" {reqs}")
+            }
+        );
+        for s in r.sections() {
+            if let Some(link) = section_link(&s) {
+                let _ = writeln!(out, "  section:     {s}  {link}");
+            }
+        }
+        match &r.outcome {
+            Outcome::Failed(msg) => {
+                for line in msg.lines() {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+            Outcome::UnexpectedPass(reason) => {
+                let _ = writeln!(
+                    out,
+                    "  passed, but the profile lists it as an expected failure: {reason}"
+                );
+            }
+            _ => {}
+        }
+    }
+    let verdict = if run.conformant() {
+        "CONFORMANT"
+    } else {
+        "NOT CONFORMANT"
+    };
+    let _ = writeln!(
+        out,
+        "\n{verdict}: {} passed, {} failed, {} not applicable, {} expected failures, {} unexpected passes ({} scenarios in {:.1} s)",
+        total.passed,
+        total.failed,
+        total.not_applicable,
+        total.expected,
+        total.unexpected,
+        run.scenarios.len(),
+        elapsed.as_secs_f64()
+    );
+    out
+}

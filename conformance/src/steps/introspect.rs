@@ -1,0 +1,110 @@
+//! Token introspection steps (RFC 7662).
+
+use cucumber::{then, when};
+use serde_json::Value;
+
+use super::params::{AuthVariant, ClientParam, TokenKind};
+use super::{authenticated_post, endpoint, send};
+use crate::mismatch::{Check, Mismatch, ensure};
+use crate::world::OAuthWorld;
+
+async fn introspect(
+    w: &mut OAuthWorld,
+    c: ClientParam,
+    token: Option<String>,
+    auth: AuthVariant,
+) -> Check {
+    let client = w.client(c.0)?;
+    let url = endpoint(w, "introspection")?;
+    let params = token
+        .map(|t| vec![("token".to_owned(), t)])
+        .unwrap_or_default();
+    send(w, authenticated_post(&url, &client, params, auth)).await?;
+    Ok(())
+}
+
+fn token(w: &OAuthWorld, kind: TokenKind) -> Result<String, Mismatch> {
+    Ok(match kind {
+        TokenKind::Access => w.access_token()?,
+        TokenKind::Refresh => w.refresh_token()?,
+    }
+    .expose()
+    .to_owned())
+}
+
+#[when(expr = "the {client} client introspects the {token_kind} token")]
+async fn introspect_token(w: &mut OAuthWorld, c: ClientParam, kind: TokenKind) -> Check {
+    let t = token(w, kind)?;
+    introspect(w, c, Some(t), AuthVariant::AsRegistered).await
+}
+
+#[when(expr = "the {client} client introspects the token {string}")]
+async fn introspect_literal(w: &mut OAuthWorld, c: ClientParam, t: String) -> Check {
+    introspect(w, c, Some(t), AuthVariant::AsRegistered).await
+}
+
+#[when(expr = "the {client} client sends an introspection request without a token")]
+async fn introspect_without(w: &mut OAuthWorld, c: ClientParam) -> Check {
+    introspect(w, c, None, AuthVariant::AsRegistered).await
+}
+
+#[when(
+    expr = "the {client} client sends an introspection request authenticated {auth} for the {token_kind} token"
+)]
+async fn introspect_auth(
+    w: &mut OAuthWorld,
+    c: ClientParam,
+    auth: AuthVariant,
+    kind: TokenKind,
+) -> Check {
+    let t = token(w, kind)?;
+    introspect(w, c, Some(t), auth).await
+}
+
+#[then(expr = "the token is active")]
+async fn active(w: &mut OAuthWorld) -> Check {
+    let x = w.last()?;
+    let a = x.json().and_then(|j| j.get("active").cloned());
+    ensure(
+        x.status == 200 && a == Some(Value::Bool(true)),
+        "200 with \"active\": true (RFC 7662 §2.2)",
+        || format!("status {} active {a:?}", x.status),
+        x,
+    )
+}
+
+#[then(expr = "the token is not active")]
+async fn inactive(w: &mut OAuthWorld) -> Check {
+    let x = w.last()?;
+    let a = x.json().and_then(|j| j.get("active").cloned());
+    ensure(
+        x.status == 200 && a == Some(Value::Bool(false)),
+        "200 with \"active\": false (RFC 7662 §2.2)",
+        || format!("status {} active {a:?}", x.status),
+        x,
+    )
+}
+
+#[then(expr = "the introspection response has no member but active")]
+async fn only_active(w: &mut OAuthWorld) -> Check {
+    let x = w.last()?;
+    let keys: Vec<String> = x
+        .json()
+        .and_then(|j| j.as_object().map(|o| o.keys().cloned().collect()))
+        .unwrap_or_default();
+    ensure(
+        keys == ["active"],
+        "only the active member for an inactive token (RFC 7662 §2.2)",
+        || format!("members {keys:?}"),
+        x,
+    )
+}
+
+#[then(expr = "the introspection response includes {string}")]
+async fn includes(w: &mut OAuthWorld, member: String) -> Check {
+    let x = w.last()?;
+    let has = x
+        .json()
+        .is_some_and(|j| j.get(&member).is_some_and(|v| !v.is_null()));
+    ensure(has, format!("the {member} member"), || "absent".into(), x)
+}

@@ -1,0 +1,256 @@
+//! Step definitions, one module per protocol surface, and the helpers they share.
+//!
+//! Vocabulary (see `features/README.md` for the full list): clients are named by role
+//! (`the Basic client`, `the post client`, `the public client`, `the second client`,
+//! `the service client`), users as `the primary user` / `the secondary user`. Tables of
+//! request parameters may use placeholders in angle brackets: `<code>`,
+//! `<refresh_token>`, `<access_token>`, `<code_verifier>`, `<redirect_uri>`,
+//! `<client_id>`, `<primary.username>`, `<primary.password>`, `<secondary.username>`,
+//! `<secondary.password>`, `<scope>`, `<resource_scope>`, `<insufficient_scope>`; the value
+//! `(omitted)` leaves the parameter out.
+
+pub mod authorize;
+pub mod http;
+pub mod introspect;
+pub mod metadata;
+pub mod params;
+pub mod resource;
+pub mod revoke;
+pub mod token;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::http::{Exchange, Outgoing, encode};
+use crate::mismatch::Mismatch;
+use crate::target::{AuthMethod, Client, ClientRole};
+use crate::world::{OAuthWorld, UserRole};
+use params::AuthVariant;
+
+/// Sends a request and remembers the exchange as the last one.
+pub async fn send(w: &mut OAuthWorld, out: Outgoing) -> Result<Exchange, Mismatch> {
+    let x = w.ctx.http.send(out).await?;
+    w.last = Some(x.clone());
+    Ok(x)
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
+pub fn basic_header(id: &str, secret: &str) -> String {
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", encode(id), encode(secret)))
+    )
+}
+
+/// An endpoint URL from the target, or a failure naming it.
+pub fn endpoint(w: &OAuthWorld, which: &str) -> Result<String, Mismatch> {
+    let e = &w.target().endpoints;
+    match which {
+        "token" => e.token.clone(),
+        "authorization" => e.authorization.clone(),
+        "revocation" => e.revocation.clone(),
+        "introspection" => e.introspection.clone(),
+        _ => None,
+    }
+    .ok_or_else(|| Mismatch::cannot(format!("the target has no {which} endpoint")))
+}
+
+/// A POST to an endpoint with client authentication and form parameters.
+pub fn authenticated_post(
+    url: &str,
+    client: &Client,
+    mut params: Vec<(String, String)>,
+    variant: AuthVariant,
+) -> Outgoing {
+    let secret = client.secret.as_ref().map(|s| s.expose().to_owned());
+    let wrong = || {
+        format!(
+            "{}-wrong",
+            secret.clone().unwrap_or_else(|| "secret".into())
+        )
+    };
+    let mut url = url.to_owned();
+    let mut header: Option<String> = None;
+    let mut body_creds: Vec<(String, String)> = Vec::new();
+    let as_registered = |id: &str,
+                         s: Option<String>,
+                         header: &mut Option<String>,
+                         body: &mut Vec<(String, String)>| match client.auth
+    {
+        AuthMethod::Basic => *header = Some(basic_header(id, s.as_deref().unwrap_or(""))),
+        AuthMethod::Post => {
+            body.push(("client_id".into(), id.to_owned()));
+            body.push(("client_secret".into(), s.unwrap_or_default()));
+        }
+        AuthMethod::None => body.push(("client_id".into(), id.to_owned())),
+    };
+    match variant {
+        AuthVariant::AsRegistered => {
+            as_registered(&client.id, secret.clone(), &mut header, &mut body_creds)
+        }
+        AuthVariant::WrongSecret => {
+            as_registered(&client.id, Some(wrong()), &mut header, &mut body_creds)
+        }
+        AuthVariant::UnknownClient => {
+            as_registered(
+                "no-such-client-e9a1",
+                Some(wrong()),
+                &mut header,
+                &mut body_creds,
+            );
+        }
+        AuthVariant::NoCredentials => {}
+        AuthVariant::InQuery => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            url = format!(
+                "{url}{sep}client_id={}&client_secret={}",
+                encode(&client.id),
+                encode(secret.as_deref().unwrap_or(""))
+            );
+        }
+        AuthVariant::BasicAndBody => {
+            header = Some(basic_header(&client.id, secret.as_deref().unwrap_or("")));
+            body_creds.push(("client_id".into(), client.id.clone()));
+            body_creds.push(("client_secret".into(), secret.clone().unwrap_or_default()));
+        }
+        AuthVariant::OtherMethod => match client.auth {
+            AuthMethod::Basic => {
+                body_creds.push(("client_id".into(), client.id.clone()));
+                body_creds.push(("client_secret".into(), secret.clone().unwrap_or_default()));
+            }
+            _ => header = Some(basic_header(&client.id, secret.as_deref().unwrap_or(""))),
+        },
+        AuthVariant::RawBasic => {
+            header = Some(format!(
+                "Basic {}",
+                STANDARD.encode(format!("{}:{}", client.id, secret.as_deref().unwrap_or("")))
+            ));
+        }
+    }
+    body_creds.append(&mut params);
+    let mut out = Outgoing::new(reqwest::Method::POST, url).form(&body_creds);
+    if let Some(h) = header {
+        out = out.header("authorization", h);
+    }
+    out
+}
+
+/// Replaces a placeholder table value with what it stands for.
+pub fn substitute(
+    w: &OAuthWorld,
+    client: ClientRole,
+    value: &str,
+) -> Result<Option<String>, Mismatch> {
+    if value == "(omitted)" {
+        return Ok(None);
+    }
+    let Some(name) = value.strip_prefix('<').and_then(|v| v.strip_suffix('>')) else {
+        return Ok(Some(value.to_owned()));
+    };
+    let user = |r: UserRole| w.user(r);
+    let resource = || {
+        w.target()
+            .resource
+            .clone()
+            .ok_or_else(|| Mismatch::cannot("the profile has no [resource]"))
+    };
+    let v = match name {
+        "code" => w
+            .code
+            .as_ref()
+            .map(|c| c.code.expose().to_owned())
+            .ok_or_else(|| Mismatch::cannot("no authorization code was obtained"))?,
+        "refresh_token" => w.refresh_token()?.expose().to_owned(),
+        "access_token" => w.access_token()?.expose().to_owned(),
+        "code_verifier" => w
+            .code
+            .as_ref()
+            .and_then(|c| c.verifier.as_ref())
+            .map(|v| v.expose().to_owned())
+            .ok_or_else(|| Mismatch::cannot("no code_verifier was used"))?,
+        "code_challenge" => w
+            .code
+            .as_ref()
+            .and_then(|c| c.challenge.clone())
+            .ok_or_else(|| Mismatch::cannot("no code_challenge was used"))?,
+        "redirect_uri" => w
+            .code
+            .as_ref()
+            .map(|c| c.redirect_uri.clone())
+            .or_else(|| w.client(client).ok().and_then(|c| c.redirect_uri))
+            .ok_or_else(|| Mismatch::cannot("no redirect_uri is known for this client"))?,
+        "client_id" => w.client(client)?.id,
+        "scope" => w.client(client)?.scope.unwrap_or_default(),
+        "resource_scope" => resource()?.scope,
+        "insufficient_scope" => resource()?
+            .insufficient_scope
+            .ok_or_else(|| Mismatch::cannot("the profile has no resource.insufficient_scope"))?,
+        "primary.username" => user(UserRole::Primary)?.username,
+        "primary.password" => user(UserRole::Primary)?.password.expose().to_owned(),
+        "secondary.username" => user(UserRole::Secondary)?.username,
+        "secondary.password" => user(UserRole::Secondary)?.password.expose().to_owned(),
+        other => return Err(Mismatch::cannot(format!("unknown placeholder <{other}>"))),
+    };
+    Ok(Some(v))
+}
+
+/// Reads a two-column table (`| name | value |`) into parameters, placeholders
+/// replaced; a header row `| parameter | value |` is skipped.
+pub fn table_params(
+    w: &OAuthWorld,
+    client: ClientRole,
+    step: &cucumber::gherkin::Step,
+) -> Result<Vec<(String, String)>, Mismatch> {
+    let mut out = Vec::new();
+    let Some(table) = step.table.as_ref() else {
+        return Ok(out);
+    };
+    for row in &table.rows {
+        let (Some(k), Some(v)) = (row.first(), row.get(1)) else {
+            return Err(Mismatch::cannot("a parameter table needs two columns"));
+        };
+        if k == "parameter" && v == "value" {
+            continue;
+        }
+        if let Some(v) = substitute(w, client, v)? {
+            out.push((k.clone(), v));
+        }
+    }
+    Ok(out)
+}
+
+/// Applies table overrides to default parameters: a row replaces the parameter of the
+/// same name, `(omitted)` removes it, and `(repeated)` sends it twice.
+pub fn apply_overrides(
+    w: &OAuthWorld,
+    client: ClientRole,
+    defaults: Vec<(String, String)>,
+    step: &cucumber::gherkin::Step,
+) -> Result<Vec<(String, String)>, Mismatch> {
+    let mut params = defaults;
+    let Some(table) = step.table.as_ref() else {
+        return Ok(params);
+    };
+    for row in &table.rows {
+        let (Some(k), Some(v)) = (row.first(), row.get(1)) else {
+            return Err(Mismatch::cannot("a parameter table needs two columns"));
+        };
+        if k == "parameter" && v == "value" {
+            continue;
+        }
+        if v == "(repeated)" {
+            let existing = params
+                .iter()
+                .find(|(n, _)| n == k)
+                .cloned()
+                .unwrap_or_else(|| (k.clone(), "x".into()));
+            params.push(existing);
+            continue;
+        }
+        params.retain(|(n, _)| n != k);
+        if let Some(v) = substitute(w, client, v)? {
+            params.push((k.clone(), v));
+        }
+    }
+    Ok(params)
+}

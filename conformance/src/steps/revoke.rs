@@ -1,0 +1,117 @@
+//! Token revocation steps (RFC 7009).
+
+use cucumber::{then, when};
+
+use super::params::{AuthVariant, ClientParam, TokenKind};
+use super::{authenticated_post, endpoint, send};
+use crate::mismatch::{Check, Mismatch, ensure};
+use crate::secret::Secret;
+use crate::target::ClientRole;
+use crate::world::OAuthWorld;
+
+fn token_of(w: &OAuthWorld, kind: TokenKind) -> Result<Secret, Mismatch> {
+    match kind {
+        TokenKind::Access => w.access_token(),
+        TokenKind::Refresh => w.refresh_token(),
+    }
+}
+
+/// Sends a revocation request.
+pub async fn revoke(
+    w: &mut OAuthWorld,
+    role: ClientRole,
+    params: Vec<(String, String)>,
+    variant: AuthVariant,
+) -> Check {
+    let client = w.client(role)?;
+    let url = endpoint(w, "revocation")?;
+    send(w, authenticated_post(&url, &client, params, variant)).await?;
+    Ok(())
+}
+
+#[when(expr = "the {client} client revokes the {token_kind} token")]
+async fn revoke_token(w: &mut OAuthWorld, c: ClientParam, kind: TokenKind) -> Check {
+    let t = token_of(w, kind)?;
+    revoke(
+        w,
+        c.0,
+        vec![("token".into(), t.expose().to_owned())],
+        AuthVariant::AsRegistered,
+    )
+    .await
+}
+
+#[when(expr = "the {client} client revokes the {token_kind} token with the hint {string}")]
+async fn revoke_with_hint(
+    w: &mut OAuthWorld,
+    c: ClientParam,
+    kind: TokenKind,
+    hint: String,
+) -> Check {
+    let t = token_of(w, kind)?;
+    let params = vec![
+        ("token".into(), t.expose().to_owned()),
+        ("token_type_hint".into(), hint),
+    ];
+    revoke(w, c.0, params, AuthVariant::AsRegistered).await
+}
+
+#[when(expr = "the {client} client revokes the token {string}")]
+async fn revoke_literal(w: &mut OAuthWorld, c: ClientParam, token: String) -> Check {
+    revoke(
+        w,
+        c.0,
+        vec![("token".into(), token)],
+        AuthVariant::AsRegistered,
+    )
+    .await
+}
+
+#[when(expr = "the {client} client sends a revocation request without a token")]
+async fn revoke_without(w: &mut OAuthWorld, c: ClientParam) -> Check {
+    revoke(w, c.0, Vec::new(), AuthVariant::AsRegistered).await
+}
+
+#[when(
+    expr = "the {client} client sends a revocation request authenticated {auth} for the {token_kind} token"
+)]
+async fn revoke_auth(
+    w: &mut OAuthWorld,
+    c: ClientParam,
+    auth: AuthVariant,
+    kind: TokenKind,
+) -> Check {
+    let t = token_of(w, kind)?;
+    revoke(w, c.0, vec![("token".into(), t.expose().to_owned())], auth).await
+}
+
+#[then(expr = "the revocation succeeds")]
+async fn succeeds(w: &mut OAuthWorld) -> Check {
+    let x = w.last()?;
+    ensure(
+        x.status == 200,
+        "status 200 (RFC 7009 §2.2)",
+        || format!("status {}", x.status),
+        x,
+    )
+}
+
+#[then(expr = "the refresh token is refused at the token endpoint")]
+async fn refresh_refused(w: &mut OAuthWorld) -> Check {
+    let rt = w.refresh_token()?;
+    let role = w.tokens()?.client;
+    let params = vec![
+        ("grant_type".to_owned(), "refresh_token".to_owned()),
+        ("refresh_token".to_owned(), rt.expose().to_owned()),
+    ];
+    let x = super::token::token_request(w, role, params, AuthVariant::AsRegistered).await?;
+    let error = x
+        .json()
+        .and_then(|j| j.get("error").and_then(|e| e.as_str().map(str::to_owned)));
+    ensure(
+        x.status == 400 && error.as_deref() == Some("invalid_grant"),
+        "400 invalid_grant for this refresh token (RFC 6749 §5.2)",
+        || format!("status {} error {error:?}", x.status),
+        &x,
+    )
+}
