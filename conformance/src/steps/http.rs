@@ -117,6 +117,18 @@ async fn error_well_formed(w: &mut OAuthWorld) -> Check {
     Ok(())
 }
 
+/// Whether a `WWW-Authenticate` field value holds a challenge with this scheme. A
+/// field may list several challenges (RFC 9110 §11.6.1), separated by commas that also
+/// separate parameters; a challenge starts where a piece's first word is not followed
+/// by `=`.
+fn has_challenge(value: &str, scheme: &str) -> bool {
+    value.split(',').any(|piece| {
+        let piece = piece.trim_start();
+        let word = piece.split([' ', '=']).next().unwrap_or("");
+        word.eq_ignore_ascii_case(scheme) && !piece[word.len()..].starts_with('=')
+    })
+}
+
 #[then(expr = "the response is 401 with a {word} challenge")]
 async fn challenge(w: &mut OAuthWorld, scheme: String) -> Check {
     let x = w.last()?;
@@ -126,13 +138,11 @@ async fn challenge(w: &mut OAuthWorld, scheme: String) -> Check {
         || format!("status {}", x.status),
         x,
     )?;
-    let c = x.header("www-authenticate").unwrap_or("");
+    let values = x.header_all("www-authenticate");
     ensure(
-        c.split([' ', ','])
-            .next()
-            .is_some_and(|s| s.eq_ignore_ascii_case(&scheme)),
-        format!("WWW-Authenticate with the {scheme} scheme"),
-        || format!("WWW-Authenticate {c:?}"),
+        values.iter().any(|v| has_challenge(v, &scheme)),
+        format!("WWW-Authenticate with a {scheme} challenge"),
+        || format!("WWW-Authenticate {values:?}"),
         x,
     )
 }
@@ -174,4 +184,23 @@ async fn is_json(w: &mut OAuthWorld) -> Check {
         || format!("{:?}", x.header("content-type")),
         x,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_challenge;
+
+    /// A challenge is found first, later in a list, or not at all.
+    #[test]
+    fn challenges() {
+        assert!(has_challenge("Basic realm=\"a\"", "basic"));
+        assert!(has_challenge(
+            "Bearer realm=\"a, b\", Basic realm=\"c\"",
+            "Basic"
+        ));
+        assert!(has_challenge("Basic", "Basic"));
+        assert!(!has_challenge("Bearer realm=\"Basic\"", "Basic"));
+        assert!(!has_challenge("Bearer basic=1", "Basic"));
+        assert!(!has_challenge("", "Basic"));
+    }
 }

@@ -1,7 +1,8 @@
-//! Token endpoint steps (RFC 6749 §3.2, §4.3, §4.4, §5, §6).
+//! Token endpoint steps (RFC 6749 §2.3, §3.2, §3.3, §4.3, §4.4, §5, §6, §10.10; RFC 9700
+//! §4.14.2): requests for each grant, and checks on token responses, scope and entropy.
 
 use cucumber::gherkin::Step;
-use cucumber::{then, when};
+use cucumber::{given, then, when};
 use serde_json::Value;
 
 use super::params::{AuthVariant, ClientParam, UserParam};
@@ -9,7 +10,7 @@ use super::{apply_overrides, authenticated_post, endpoint, send, table_params};
 use crate::http::{Exchange, Outgoing};
 use crate::mismatch::{Check, Mismatch, ensure};
 use crate::secret::Secret;
-use crate::target::ClientRole;
+use crate::target::{AuthMethod, ClientRole};
 use crate::world::{OAuthWorld, TokenSet, UserRole};
 
 /// Sends a token request for a client with the given parameters and authentication.
@@ -136,9 +137,19 @@ async fn client_credentials_scope(w: &mut OAuthWorld, c: ClientParam, scope: Str
     Ok(())
 }
 
+/// The refresh token the client holds now: the newest one issued. A server that does
+/// not rotate issues none on refresh, and the client keeps using the old one (§6).
+pub fn current_refresh(w: &OAuthWorld) -> Result<Secret, Mismatch> {
+    w.tokens
+        .iter()
+        .chain(w.earlier_tokens.iter().rev())
+        .find_map(|t| t.refresh.clone())
+        .ok_or_else(|| Mismatch::cannot("no refresh token was issued before this step"))
+}
+
 #[when(expr = "the {client} client refreshes the token")]
 async fn refresh(w: &mut OAuthWorld, c: ClientParam) -> Check {
-    let rt = w.refresh_token()?;
+    let rt = current_refresh(w)?;
     let params = vec![
         ("grant_type".to_owned(), "refresh_token".to_owned()),
         ("refresh_token".to_owned(), rt.expose().to_owned()),
@@ -149,7 +160,7 @@ async fn refresh(w: &mut OAuthWorld, c: ClientParam) -> Check {
 
 #[when(expr = "the {client} client refreshes the token with scope {string}")]
 async fn refresh_scope(w: &mut OAuthWorld, c: ClientParam, scope: String) -> Check {
-    let rt = w.refresh_token()?;
+    let rt = current_refresh(w)?;
     let params = vec![
         ("grant_type".to_owned(), "refresh_token".to_owned()),
         ("refresh_token".to_owned(), rt.expose().to_owned()),
@@ -231,7 +242,7 @@ async fn token_get(w: &mut OAuthWorld) -> Check {
 
 #[when(expr = "the {client} client refreshes the token {int} times in parallel")]
 async fn refresh_parallel(w: &mut OAuthWorld, c: ClientParam, n: usize) -> Check {
-    let rt = w.refresh_token()?;
+    let rt = current_refresh(w)?;
     let client = w.client(c.0)?;
     let url = endpoint(w, "token")?;
     let params = vec![
@@ -415,4 +426,333 @@ async fn rotated(w: &mut OAuthWorld) -> Check {
         ));
     }
     Ok(())
+}
+
+#[when(expr = "the {client} client sends a refresh request changed by:")]
+async fn refresh_with_overrides(w: &mut OAuthWorld, c: ClientParam, step: &Step) -> Check {
+    let defaults = vec![
+        ("grant_type".to_owned(), "refresh_token".to_owned()),
+        (
+            "refresh_token".to_owned(),
+            current_refresh(w)?.expose().to_owned(),
+        ),
+    ];
+    let params = apply_overrides(w, c.0, defaults, step)?;
+    token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
+    Ok(())
+}
+
+#[when(expr = "the {client} client sends a client credentials request changed by:")]
+async fn client_credentials_with_overrides(
+    w: &mut OAuthWorld,
+    c: ClientParam,
+    step: &Step,
+) -> Check {
+    let defaults = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+    let params = apply_overrides(w, c.0, defaults, step)?;
+    token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
+    Ok(())
+}
+
+/// A token request sent as GET, its parameters in the query (§3.2 requires POST). The
+/// client authenticates in the Authorization header; a public client names itself in
+/// the query, where a GET has to put it.
+#[when(expr = "the {client} client sends a token request with the GET method with:")]
+async fn token_get_with_table(w: &mut OAuthWorld, c: ClientParam, step: &Step) -> Check {
+    let client = w.client(c.0)?;
+    let url = endpoint(w, "token")?;
+    let mut params = table_params(w, c.0, step)?;
+    let mut out_header = None;
+    match (client.auth, &client.secret) {
+        (AuthMethod::Basic, Some(s)) => {
+            out_header = Some(super::basic_header(&client.id, s.expose()));
+        }
+        (AuthMethod::None, _) => params.insert(0, ("client_id".into(), client.id.clone())),
+        _ => {
+            return Err(Mismatch::cannot(
+                "a GET token request needs a client that authenticates with HTTP Basic or a public client",
+            ));
+        }
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let query = crate::http::encode_pairs(&params);
+    let mut out = Outgoing::new(reqwest::Method::GET, format!("{url}{sep}{query}"));
+    if let Some(h) = out_header {
+        out = out.header("authorization", h);
+    }
+    w.last_client = Some(c.0);
+    send(w, out).await?;
+    Ok(())
+}
+
+/// Redeems the current authorization code (§4.1.3) with a chosen client authentication.
+#[when(expr = "the {client} client redeems the authorization code authenticated {auth}")]
+async fn redeem_with_auth(w: &mut OAuthWorld, c: ClientParam, auth: AuthVariant) -> Check {
+    let code = w
+        .code
+        .clone()
+        .ok_or_else(|| Mismatch::cannot("no authorization code was obtained"))?;
+    let mut params = vec![
+        ("grant_type".to_owned(), "authorization_code".to_owned()),
+        ("code".to_owned(), code.code.expose().to_owned()),
+    ];
+    if code.redirect_uri_sent {
+        params.push(("redirect_uri".into(), code.redirect_uri.clone()));
+    }
+    if let Some(v) = &code.verifier {
+        params.push(("code_verifier".into(), v.expose().to_owned()));
+    }
+    token_request(w, c.0, params, auth).await?;
+    Ok(())
+}
+
+#[given(expr = "the {client} client's secret has characters that form-urlencoding changes")]
+async fn secret_needs_encoding(w: &mut OAuthWorld, c: ClientParam) -> Check {
+    let client = w.client(c.0)?;
+    let secret = client
+        .secret
+        .ok_or_else(|| Mismatch::cannot(format!("[clients.{}] has no secret", c.0.key())))?;
+    if crate::http::encode(secret.expose()) == secret.expose() {
+        return Err(Mismatch::cannot(format!(
+            "[clients.{}] needs a secret with characters such as ':', '+', '%' or '/', which \
+             form-urlencoding changes, to check RFC 6749 §2.3.1",
+            c.0.key()
+        )));
+    }
+    Ok(())
+}
+
+#[then(expr = "the token type is {word}")]
+async fn token_type_is(w: &mut OAuthWorld, expected: String) -> Check {
+    let x = w.last()?;
+    let got = x.json().and_then(|j| {
+        j.get("token_type")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    ensure(
+        got.as_deref()
+            .is_some_and(|g| g.eq_ignore_ascii_case(&expected)),
+        format!("token_type {expected}, in any letter case (RFC 6749 §5.1, §7.1)"),
+        || format!("token_type {got:?}"),
+        x,
+    )
+}
+
+/// The scope of a token set as the client must understand it: the `scope` member, else
+/// the requested scope (§5.1: omitted only when identical), else what the client asked
+/// for at the authorization endpoint (its profile scope).
+fn understood_scope(w: &OAuthWorld, t: &TokenSet) -> Option<String> {
+    t.scope
+        .clone()
+        .or_else(|| t.requested_scope.clone())
+        .or_else(|| w.client(t.client).ok().and_then(|c| c.scope))
+}
+
+#[then(expr = "the granted scope is the scope originally granted")]
+async fn granted_scope_is_original(w: &mut OAuthWorld) -> Check {
+    let first = w
+        .earlier_tokens
+        .first()
+        .or(w.tokens.as_ref())
+        .ok_or_else(|| Mismatch::cannot("no tokens were obtained before this step"))?;
+    let original = understood_scope(w, first)
+        .ok_or_else(|| Mismatch::cannot("the original scope is not known"))?;
+    let x = w.last()?;
+    let scope = x
+        .json()
+        .and_then(|j| j.get("scope").and_then(Value::as_str).map(str::to_owned));
+    // Without a scope member the server says the scope is the requested one, and an
+    // omitted (or empty, §3.2) scope requests the original (§6).
+    let Some(s) = scope else { return Ok(()) };
+    ensure(
+        scope_set(&s) == scope_set(&original),
+        format!("scope {original:?}, the scope originally granted (RFC 6749 §6)"),
+        || format!("scope {s:?}"),
+        x,
+    )
+}
+
+/// §3.3 leaves the server two answers to a scope it will not grant: refuse the request
+/// with `invalid_scope` (§5.2), or ignore that part of the request and name the scope
+/// it did grant.
+#[then(expr = "the scope {string} is refused with invalid_scope or left out of the granted scope")]
+async fn scope_refused_or_left_out(w: &mut OAuthWorld, scope: String) -> Check {
+    let role = w.last_client.unwrap_or(ClientRole::ConfidentialBasic);
+    let scope = super::substitute(w, role, &scope)?.unwrap_or_default();
+    // The check needs an original grant without that scope (a server may have widened
+    // the grant and said so).
+    if let Some(named) = w.tokens.as_ref().and_then(|t| t.scope.clone()) {
+        if scope_set(&scope).is_subset(&scope_set(&named)) {
+            return Err(Mismatch::cannot(format!(
+                "the tokens were granted {named:?}, which already includes {scope:?}"
+            )));
+        }
+    }
+    let x = w.last()?;
+    if x.status != 200 {
+        return super::http::check_error(w, &["invalid_scope"]);
+    }
+    let named = x
+        .json()
+        .and_then(|j| j.get("scope").and_then(Value::as_str).map(str::to_owned));
+    let Some(named) = named else {
+        return Err(Mismatch::in_exchange(
+            format!(
+                "invalid_scope, or a scope member naming the granted scope without {scope:?} \
+                 (RFC 6749 §3.3: REQUIRED when it differs from the request)"
+            ),
+            "200 without a scope member: the token claims the requested scope",
+            x,
+        ));
+    };
+    let granted = scope_set(&named);
+    ensure(
+        scope_set(&scope).is_disjoint(&granted),
+        format!("invalid_scope, or a granted scope without {scope:?}"),
+        || format!("scope {named:?}"),
+        x,
+    )
+}
+
+/// §3.3: "If the issued access token scope is different from the one requested by the
+/// client, the authorization server MUST include the "scope" response parameter". A
+/// black box learns the issued scope from the resource: a token whose stated scope
+/// lacks the resource's scope must not be accepted there.
+#[then(expr = "the access token does not carry more scope than the token response states")]
+async fn no_hidden_scope(w: &mut OAuthWorld) -> Check {
+    let t = w.tokens()?.clone();
+    let resource = w
+        .target()
+        .resource
+        .clone()
+        .ok_or_else(|| Mismatch::cannot("the profile has no [resource]"))?;
+    let stated = t
+        .scope
+        .clone()
+        .or_else(|| t.requested_scope.clone())
+        .ok_or_else(|| Mismatch::cannot("no scope was requested or stated"))?;
+    let covers = scope_set(&resource.scope).is_subset(&scope_set(&stated));
+    if covers {
+        // Stated to cover the resource: nothing is hidden that the resource could show.
+        return Ok(());
+    }
+    let token = t
+        .access
+        .clone()
+        .ok_or_else(|| Mismatch::cannot("the token response had no access_token"))?;
+    let x = super::resource::call_with(w, token.expose()).await?;
+    let how = if t.scope.is_some() {
+        format!("the token response states scope {stated:?}")
+    } else {
+        format!("the token response has no scope member, so the scope is the requested {stated:?}")
+    };
+    ensure(
+        x.status != 200,
+        format!(
+            "the resource, which requires scope {:?}, to refuse the token: {how} \
+             (RFC 6749 §3.3, §5.1)",
+            resource.scope
+        ),
+        || "status 200: the token carries a scope the response did not state".into(),
+        &x,
+    )
+}
+
+#[when(expr = "the {client} client obtains {int} access tokens with the client credentials grant")]
+async fn many_tokens(w: &mut OAuthWorld, c: ClientParam, n: usize) -> Check {
+    let mut batch = Vec::with_capacity(n);
+    for _ in 0..n {
+        let params = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+        let x = token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
+        token_set(&x, c.0, None)?;
+        batch.push(Ok(x));
+    }
+    w.batch = batch;
+    Ok(())
+}
+
+/// The access tokens of the batch.
+fn batch_tokens(w: &OAuthWorld) -> Result<Vec<String>, Mismatch> {
+    let tokens: Vec<String> = w
+        .batch
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .filter_map(|x| x.json())
+        .filter_map(|j| {
+            j.get("access_token")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect();
+    if tokens.len() < 2 {
+        return Err(Mismatch::cannot(
+            "fewer than two access tokens were obtained",
+        ));
+    }
+    Ok(tokens)
+}
+
+/// RFC 6749 Appendix A.12: `access-token = 1*VSCHAR`, 95 symbols, so a token of `n`
+/// characters holds at most `n * log2(95)` bits whatever its encoding.
+const VSCHAR_BITS: f64 = 6.569_855_608_330_948;
+
+#[then(expr = "the access tokens are distinct and long enough to carry 128 bits")]
+async fn tokens_carry_128(w: &mut OAuthWorld) -> Check {
+    let tokens = batch_tokens(w)?;
+    let x = w.batch.iter().find_map(|r| r.as_ref().ok()).cloned();
+    let x = x.ok_or_else(|| Mismatch::cannot("no token response was kept"))?;
+    let distinct: std::collections::BTreeSet<&String> = tokens.iter().collect();
+    ensure(
+        distinct.len() == tokens.len(),
+        format!("{} different access tokens", tokens.len()),
+        || format!("{} different among {}", distinct.len(), tokens.len()),
+        &x,
+    )?;
+    let shortest = tokens.iter().map(|t| t.chars().count()).min().unwrap_or(0);
+    let bits = shortest as f64 * VSCHAR_BITS;
+    ensure(
+        bits >= 128.0,
+        "access tokens of at least 20 characters, the fewest that can hold 128 bits \
+         (RFC 6749 §10.10)",
+        || format!("a token of {shortest} characters (at most {bits:.0} bits)"),
+        &x,
+    )
+}
+
+/// The smallest common alphabet that holds every character seen: hex, base32,
+/// base64(url) or any visible ASCII. A heuristic: a sample shows the alphabet a
+/// generator uses, not a guarantee of it.
+fn alphabet_bits(tokens: &[String]) -> (f64, &'static str) {
+    let all = |f: fn(char) -> bool| tokens.iter().all(|t| t.chars().all(f));
+    let (size, name): (u32, &str) = if all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        || all(|c| c.is_ascii_digit() || ('A'..='F').contains(&c))
+    {
+        (16, "hexadecimal")
+    } else if all(|c| c.is_ascii_hexdigit()) {
+        (22, "mixed-case hexadecimal")
+    } else if all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c) || c == '=') {
+        (33, "base32")
+    } else if all(|c| c.is_ascii_alphanumeric() || "-._~+/=".contains(c)) {
+        (68, "base64 or base64url")
+    } else {
+        (95, "visible ASCII")
+    };
+    (f64::from(size).log2(), name)
+}
+
+#[then(expr = "the access tokens look long enough to carry 160 bits")]
+async fn tokens_carry_160(w: &mut OAuthWorld) -> Check {
+    let tokens = batch_tokens(w)?;
+    let x = w.batch.iter().find_map(|r| r.as_ref().ok()).cloned();
+    let x = x.ok_or_else(|| Mismatch::cannot("no token response was kept"))?;
+    let (per_char, name) = alphabet_bits(&tokens);
+    let shortest = tokens.iter().map(|t| t.chars().count()).min().unwrap_or(0);
+    let bits = shortest as f64 * per_char;
+    ensure(
+        bits >= 160.0,
+        "access tokens long enough for 160 bits in the alphabet they use (RFC 6749 §10.10)",
+        || format!("{shortest} {name} characters: at most {bits:.0} bits"),
+        &x,
+    )
 }

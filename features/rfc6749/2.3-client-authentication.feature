@@ -1,0 +1,141 @@
+@rfc6749
+Feature: Client authentication (RFC 6749 §2.3, §3.2.1)
+
+  A confidential client proves who it is whenever it calls the token endpoint, so a
+  stolen refresh token or code is useless without the client's secret. With a client
+  password the server must accept HTTP Basic, where the client id and the secret are
+  form-urlencoded before they are joined with a colon and base64-encoded; it may also
+  accept them as `client_id` and `client_secret` in the request body, but never in the
+  URL. When authentication fails the answer is `invalid_client`. A public client has no
+  secret: it only names itself with `client_id`.
+
+  Most scenarios authenticate a refresh request, which every grant that gives user
+  tokens can lead to. Not covered here, because a black box cannot see them: whether
+  the server supports asymmetric client authentication (R18, RFC 9700 §2.5: the suite
+  does not sign client assertions) and how much entropy the server puts into the
+  secrets it issues (R19, §10.10: the secrets come from the profile, not from the server).
+
+  @needs.user_tokens @needs.refresh_token
+  Rule: The authorization server MUST support HTTP Basic for clients issued a client password (§2.3.1)
+
+    @rfc6749-2.3.1 @must @R10 @needs.basic_client
+    Scenario: A refresh request authenticated with HTTP Basic
+      Given the Basic client has tokens for the primary user
+      When the Basic client sends a token request authenticated as registered with:
+        | grant_type    | refresh_token   |
+        | refresh_token | <refresh_token> |
+      Then the token request succeeds
+
+  @needs.user_tokens @needs.refresh_token
+  Rule: Basic credentials are form-urlencoded before they are base64-encoded (§2.3.1)
+
+    The suite sends the id and secret form-urlencoded and expects them to work. It does
+    not assert that credentials sent without that encoding are refused: the encoding is
+    what the client must do, and nothing obliges the server to reject a lenient match.
+
+    @rfc6749-2.3.1 @must @R11 @needs.second_client
+    Scenario: A secret with ':', '+', '%' and '/' sent form-urlencoded in HTTP Basic
+      Given the second client's secret has characters that form-urlencoding changes
+      And the second client has tokens for the primary user
+      When the second client sends a token request authenticated as registered with:
+        | grant_type    | refresh_token   |
+        | refresh_token | <refresh_token> |
+      Then the token request succeeds
+
+  @needs.user_tokens @needs.refresh_token
+  Rule: The server MAY accept client_id and client_secret in the request body (§2.3.1)
+
+    @rfc6749-2.3.1 @may @R12 @needs.post_client
+    Scenario: A refresh request with client_id and client_secret in the body
+      Given the post client has tokens for the primary user
+      When the post client sends a token request authenticated as registered with:
+        | grant_type    | refresh_token   |
+        | refresh_token | <refresh_token> |
+      Then the token request succeeds
+
+  @needs.user_tokens @needs.refresh_token
+  Rule: Client credentials can only be sent in the request body, never in the request URI (§2.3.1)
+
+    Credentials in the URI are not client authentication in the sense of §2.3, so the
+    request has either no client authentication (invalid_client) or is malformed
+    (invalid_request).
+
+    @rfc6749-2.3.1 @must @R13 @needs.post_client
+    Scenario: client_id and client_secret in the query string of the token request
+      Given the post client has tokens for the primary user
+      When the post client sends a token request authenticated in the query string with:
+        | grant_type    | refresh_token   |
+        | refresh_token | <refresh_token> |
+      Then the error is invalid_request or invalid_client
+
+  @needs.user_tokens @needs.refresh_token
+  Rule: The client MUST NOT use more than one authentication method in a request (§2.3)
+
+    The MUST NOT binds the client; §5.2 names the server's answer ("utilizes more than
+    one mechanism for authenticating the client" is invalid_request). Refusing such a
+    request is hardening beyond the letter, so a server that accepts it gets a warning.
+
+    @rfc6749-2.3 @rfc6749-5.2 @should @R14 @needs.basic_client
+    Scenario: HTTP Basic and client_secret in the body together
+      Given the Basic client has tokens for the primary user
+      When the Basic client sends a token request authenticated with Basic and the body together with:
+        | grant_type    | refresh_token   |
+        | refresh_token | <refresh_token> |
+      Then the error is invalid_request or invalid_client
+
+  @needs.user_tokens @needs.refresh_token
+  Rule: Confidential clients MUST authenticate, and failed authentication is invalid_client (§3.2.1, §6, §5.2)
+
+    @rfc6749-3.2.1 @rfc6749-5.2 @must @R15 @needs.basic_client
+    Scenario: A refresh request with no client authentication at all
+      Given the Basic client has tokens for the primary user
+      When the Basic client sends a token request authenticated with no credentials with:
+        | grant_type    | refresh_token   |
+        | refresh_token | <refresh_token> |
+      Then the error is invalid_client
+
+    @rfc6749-3.2.1 @rfc6749-5.2 @must @R15 @needs.post_client
+    Scenario: A wrong client_secret in the body
+      Given the post client has tokens for the primary user
+      When the post client sends a token request authenticated with a wrong secret with:
+        | grant_type    | refresh_token   |
+        | refresh_token | <refresh_token> |
+      Then the error is invalid_client
+
+    @rfc6749-3.2.1 @rfc6749-5.2 @must @R15 @needs.post_client
+    Scenario: A client_id no client has, in the body
+      Given the post client has tokens for the primary user
+      When the post client sends a token request authenticated as an unknown client with:
+        | grant_type    | refresh_token   |
+        | refresh_token | <refresh_token> |
+      Then the error is invalid_client
+
+  @needs.user_tokens @needs.refresh_token @needs.basic_client
+  Rule: When the client used the Authorization header, invalid_client is 401 with a matching WWW-Authenticate challenge (§5.2)
+
+    @rfc6749-5.2 @must @R15 @R17
+    Scenario: A wrong secret in HTTP Basic
+      Given the Basic client has tokens for the primary user
+      When the Basic client sends a token request authenticated with a wrong secret with:
+        | grant_type    | refresh_token   |
+        | refresh_token | <refresh_token> |
+      Then the error is invalid_client
+      And the response is 401 with a Basic challenge
+
+    @rfc6749-5.2 @must @R15 @R17
+    Scenario: A client id no client has, in HTTP Basic
+      Given the Basic client has tokens for the primary user
+      When the Basic client sends a token request authenticated as an unknown client with:
+        | grant_type    | refresh_token   |
+        | refresh_token | <refresh_token> |
+      Then the error is invalid_client
+      And the response is 401 with a Basic challenge
+
+  @needs.login @needs.authorization_code @needs.public_client
+  Rule: An unauthenticated client MUST send its client_id when it redeems an authorization code (§3.2.1, §4.1.3)
+
+    @rfc6749-3.2.1 @rfc6749-4.1.3 @must @R16
+    Scenario: A public client redeems its code without client_id
+      Given the public client has an authorization code for the primary user
+      When the public client redeems the authorization code authenticated with no credentials
+      Then the error is invalid_request or invalid_client
