@@ -1,13 +1,19 @@
-//! Authorization server metadata steps (RFC 8414).
+//! Authorization server metadata steps (RFC 8414): fetching the document (§3), its
+//! members (§2, §3.2, §3.3), and whether what it advertises works (the defaults of §2
+//! applied to omitted members).
 
 use cucumber::{then, when};
 use serde_json::Value;
 
-use super::send;
-use crate::http::Outgoing;
+use super::authorize::{authorize, obtain_tokens, random};
+use super::http::check_error;
+use super::params::AuthVariant;
+use super::token::{password_tokens, token_request, token_set};
+use super::{authenticated_post, send};
+use crate::http::{Exchange, Outgoing, encode_pairs};
 use crate::mismatch::{Check, Mismatch, ensure};
-use crate::target::metadata_urls;
-use crate::world::OAuthWorld;
+use crate::target::{AuthMethod, ClientRole, metadata_urls};
+use crate::world::{OAuthWorld, PkceMode, UserRole};
 
 #[when(expr = "the metadata document is fetched")]
 async fn fetch(w: &mut OAuthWorld) -> Check {
@@ -129,4 +135,368 @@ async fn is_json(w: &mut OAuthWorld) -> Check {
         || format!("status {} {:?}", x.status, x.header("content-type")),
         x,
     )
+}
+
+#[then(expr = "the metadata does not list {string} in {string}")]
+async fn does_not_list(w: &mut OAuthWorld, value: String, member: String) -> Check {
+    let list = effective(doc(w)?, &member);
+    if list.contains(&value) {
+        return Err(Mismatch::new(
+            format!("no {value:?} in {member}"),
+            format!("{member} = {list:?}"),
+        ));
+    }
+    Ok(())
+}
+
+#[then(expr = "the metadata issuer uses the https scheme")]
+async fn issuer_https(w: &mut OAuthWorld) -> Check {
+    let d = doc(w)?;
+    let iss = d.get("issuer").and_then(Value::as_str).unwrap_or("");
+    let scheme = iss.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    if scheme.as_deref() == Some("https") {
+        Ok(())
+    } else {
+        Err(Mismatch::new(
+            "an issuer URL with the https scheme (RFC 8414 §2)",
+            format!("issuer {iss:?}"),
+        ))
+    }
+}
+
+/// The members RFC 8414 §2 gives a default when omitted.
+fn default_of(member: &str) -> &'static [&'static str] {
+    match member {
+        // "If omitted, the default value is ["authorization_code", "implicit"]."
+        "grant_types_supported" => &["authorization_code", "implicit"],
+        // "If omitted, the default is "client_secret_basic""
+        "token_endpoint_auth_methods_supported" | "revocation_endpoint_auth_methods_supported" => {
+            &["client_secret_basic"]
+        }
+        // "If omitted, the default is "["query", "fragment"]"."
+        "response_modes_supported" => &["query", "fragment"],
+        // code_challenge_methods_supported: "If omitted, the authorization server does
+        // not support PKCE."
+        _ => &[],
+    }
+}
+
+/// The values of a list member, or its §2 default when the member is omitted.
+fn effective(d: &Value, member: &str) -> Vec<String> {
+    match d.get(member).and_then(Value::as_array) {
+        Some(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        None => default_of(member).iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+/// What became of one advertised value.
+enum Verdict {
+    /// It works.
+    Works,
+    /// The runner cannot check it (the implicit grant has no token request).
+    Unchecked,
+}
+
+/// The failures of several checks, as one mismatch.
+fn combine(what: &str, failures: Vec<(String, Mismatch)>, checked: usize) -> Check {
+    if failures.is_empty() {
+        if checked == 0 {
+            return Err(Mismatch::cannot(format!(
+                "nothing advertised in {what} could be checked with this profile"
+            )));
+        }
+        return Ok(());
+    }
+    let actual = failures
+        .iter()
+        .map(|(v, m)| format!("{v}: {}", m.actual))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let exchange = failures.iter().find_map(|(_, m)| m.exchange.clone());
+    Err(Mismatch {
+        expected: format!("every value advertised in {what} to work (RFC 8414 §2)"),
+        actual,
+        exchange,
+    })
+}
+
+/// Sends `grant_type` alone for the Basic client: a supported grant type fails on its
+/// missing parameters, never with unsupported_grant_type (RFC 6749 §5.2).
+async fn probe_grant(w: &mut OAuthWorld, grant: &str) -> Result<Verdict, Mismatch> {
+    let params = vec![("grant_type".to_owned(), grant.to_owned())];
+    let x = token_request(
+        w,
+        ClientRole::ConfidentialBasic,
+        params,
+        AuthVariant::AsRegistered,
+    )
+    .await?;
+    let error = x
+        .json()
+        .and_then(|j| j.get("error").and_then(Value::as_str).map(str::to_owned));
+    ensure(
+        x.status < 500 && error.as_deref() != Some("unsupported_grant_type"),
+        format!("grant_type={grant} recognised by the token endpoint"),
+        || format!("status {} error {error:?}", x.status),
+        &x,
+    )?;
+    Ok(Verdict::Works)
+}
+
+/// Logs the primary user in for the Basic client with a PKCE mode and redeems the code.
+async fn code_flow(w: &mut OAuthWorld, pkce: PkceMode) -> Check {
+    let role = ClientRole::ConfidentialBasic;
+    w.pkce = pkce;
+    authorize(w, role, UserRole::Primary, None, true).await?;
+    let code = w.code.clone().ok_or_else(|| {
+        Mismatch::new(
+            "an authorization code",
+            format!(
+                "a redirect with error={:?}",
+                w.auth_response.as_ref().and_then(|r| r.get("error"))
+            ),
+        )
+    })?;
+    let mut params = vec![
+        ("grant_type".to_owned(), "authorization_code".to_owned()),
+        ("code".to_owned(), code.code.expose().to_owned()),
+        ("redirect_uri".to_owned(), code.redirect_uri.clone()),
+    ];
+    if let Some(v) = &code.verifier {
+        params.push(("code_verifier".into(), v.expose().to_owned()));
+    }
+    let x = token_request(w, role, params, AuthVariant::AsRegistered).await?;
+    let t = token_set(&x, role, None)?;
+    w.remember(t);
+    Ok(())
+}
+
+fn can_log_in(w: &OAuthWorld) -> bool {
+    w.target().has("login")
+        && w.target()
+            .client(ClientRole::ConfidentialBasic)
+            .is_some_and(|c| c.redirect_uri.is_some())
+}
+
+/// Uses one advertised grant type the way its RFC section describes.
+async fn check_grant(w: &mut OAuthWorld, grant: &str) -> Result<Verdict, Mismatch> {
+    match grant {
+        "authorization_code" if can_log_in(w) => {
+            code_flow(w, PkceMode::Auto).await?;
+            Ok(Verdict::Works)
+        }
+        "password" if w.target().primary.is_some() => {
+            password_tokens(w, ClientRole::ConfidentialBasic, UserRole::Primary, None).await?;
+            Ok(Verdict::Works)
+        }
+        "client_credentials" if w.target().client(ClientRole::ClientCredentials).is_some() => {
+            let role = ClientRole::ClientCredentials;
+            let params = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+            let x = token_request(w, role, params, AuthVariant::AsRegistered).await?;
+            token_set(&x, role, None)?;
+            Ok(Verdict::Works)
+        }
+        "refresh_token" => {
+            if w.tokens.as_ref().and_then(|t| t.refresh.as_ref()).is_none()
+                && w.target().has("user_tokens")
+            {
+                obtain_tokens(w, ClientRole::ConfidentialBasic, UserRole::Primary, None).await?;
+            }
+            let Some(t) = w.tokens.clone().filter(|t| t.refresh.is_some()) else {
+                // No refresh token came with the other grants: the grant type can only
+                // be probed.
+                return probe_grant(w, grant).await;
+            };
+            let rt = w.refresh_token()?;
+            let params = vec![
+                ("grant_type".to_owned(), "refresh_token".to_owned()),
+                ("refresh_token".to_owned(), rt.expose().to_owned()),
+            ];
+            let x = token_request(w, t.client, params, AuthVariant::AsRegistered).await?;
+            let new = token_set(&x, t.client, None)?;
+            w.remember(new);
+            Ok(Verdict::Works)
+        }
+        // The implicit grant has no token request (RFC 6749 §4.2).
+        "implicit" => Ok(Verdict::Unchecked),
+        _ => probe_grant(w, grant).await,
+    }
+}
+
+#[then(expr = "every grant type the metadata advertises works at the token endpoint")]
+async fn every_grant_works(w: &mut OAuthWorld) -> Check {
+    let grants = effective(doc(w)?, "grant_types_supported");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for g in grants {
+        match check_grant(w, &g).await {
+            Ok(Verdict::Works) => checked += 1,
+            Ok(Verdict::Unchecked) => {}
+            Err(m) => failures.push((g, m)),
+        }
+    }
+    combine("grant_types_supported", failures, checked)
+}
+
+#[then(expr = "every code challenge method the metadata advertises works")]
+async fn every_pkce_method_works(w: &mut OAuthWorld) -> Check {
+    let d = doc(w)?;
+    if d.get("code_challenge_methods_supported").is_none() {
+        return Err(Mismatch::new(
+            "code_challenge_methods_supported, since the target supports PKCE (RFC 8414 §2: omitted means no PKCE)",
+            "omitted",
+        ));
+    }
+    let methods = effective(d, "code_challenge_methods_supported");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for m in methods {
+        let mode = match m.as_str() {
+            "S256" => PkceMode::S256,
+            "plain" => PkceMode::Plain,
+            // Only the methods of RFC 7636 §4.2 are known to the runner.
+            _ => continue,
+        };
+        match code_flow(w, mode).await {
+            Ok(()) => checked += 1,
+            Err(e) => failures.push((m, e)),
+        }
+    }
+    combine("code_challenge_methods_supported", failures, checked)
+}
+
+#[then(
+    expr = "every client authentication method the metadata advertises works at the token endpoint"
+)]
+async fn every_auth_method_works(w: &mut OAuthWorld) -> Check {
+    let methods = effective(doc(w)?, "token_endpoint_auth_methods_supported");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for m in methods {
+        let wanted = match m.as_str() {
+            "client_secret_basic" => AuthMethod::Basic,
+            "client_secret_post" => AuthMethod::Post,
+            "none" => AuthMethod::None,
+            // private_key_jwt, tls_client_auth, ...: the profile holds no such client.
+            _ => continue,
+        };
+        let Some(role) = ClientRole::ALL.into_iter().find(|r| {
+            *r != ClientRole::ClientCredentials
+                && w.target().client(*r).is_some_and(|c| c.auth == wanted)
+        }) else {
+            continue;
+        };
+        match obtain_tokens(w, role, UserRole::Primary, None).await {
+            Ok(()) => checked += 1,
+            Err(e) => failures.push((m, e)),
+        }
+    }
+    combine("token_endpoint_auth_methods_supported", failures, checked)
+}
+
+fn metadata_url(d: &Value, member: &str) -> Option<String> {
+    d.get(member).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Sends a request and checks its answer, keeping the exchange as the last one.
+async fn answered(
+    w: &mut OAuthWorld,
+    out: Outgoing,
+    ok: impl Fn(&Exchange) -> bool,
+    expected: &str,
+) -> Check {
+    let x = send(w, out).await?;
+    ensure(ok(&x), expected, || format!("status {}", x.status), &x)
+}
+
+#[then(expr = "every endpoint the metadata advertises answers as its specification defines")]
+async fn every_endpoint_answers(w: &mut OAuthWorld) -> Check {
+    let d = doc(w)?.clone();
+    let client = w.client(ClientRole::ConfidentialBasic)?;
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    if let (Some(url), Some(redirect)) = (
+        metadata_url(&d, "authorization_endpoint"),
+        client.redirect_uri.clone(),
+    ) {
+        let verifier = random();
+        let query = encode_pairs(&[
+            ("response_type".into(), "code".into()),
+            ("client_id".into(), client.id.clone()),
+            ("redirect_uri".into(), redirect),
+            ("state".into(), random()),
+            ("code_challenge".into(), super::authorize::s256(&verifier)),
+            ("code_challenge_method".into(), "S256".into()),
+        ]);
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let out = Outgoing::new(reqwest::Method::GET, format!("{url}{sep}{query}"));
+        // A login page, or a redirect to one (RFC 6749 §3.1: GET MUST be supported).
+        let r = answered(
+            w,
+            out,
+            |x| (200..400).contains(&x.status),
+            "a login page or a redirect for a valid authorization request (RFC 6749 §3.1)",
+        )
+        .await;
+        checked += 1;
+        if let Err(e) = r {
+            failures.push(("authorization_endpoint".to_owned(), e));
+        }
+    }
+    if let Some(url) = metadata_url(&d, "token_endpoint") {
+        let params = vec![
+            ("grant_type".to_owned(), "authorization_code".to_owned()),
+            ("code".to_owned(), random()),
+        ];
+        send(
+            w,
+            authenticated_post(&url, &client, params, AuthVariant::AsRegistered),
+        )
+        .await?;
+        checked += 1;
+        // An unknown code: invalid_grant (RFC 6749 §5.2).
+        if let Err(e) = check_error(w, &["invalid_grant"]) {
+            failures.push(("token_endpoint".to_owned(), e));
+        }
+    }
+    if let Some(url) = metadata_url(&d, "revocation_endpoint") {
+        let params = vec![("token".to_owned(), random())];
+        let out = authenticated_post(&url, &client, params, AuthVariant::AsRegistered);
+        // An unknown token: 200 (RFC 7009 §2.2).
+        let r = answered(
+            w,
+            out,
+            |x| x.status == 200,
+            "200 for an unknown token (RFC 7009 §2.2)",
+        )
+        .await;
+        checked += 1;
+        if let Err(e) = r {
+            failures.push(("revocation_endpoint".to_owned(), e));
+        }
+    }
+    if let Some(url) = metadata_url(&d, "introspection_endpoint") {
+        let params = vec![("token".to_owned(), random())];
+        let out = authenticated_post(&url, &client, params, AuthVariant::AsRegistered);
+        // An unknown token: {"active": false} (RFC 7662 §2.2).
+        let r = answered(
+            w,
+            out,
+            |x| {
+                x.status == 200
+                    && x.json().and_then(|j| j.get("active").cloned()) == Some(Value::Bool(false))
+            },
+            "200 with \"active\": false for an unknown token (RFC 7662 §2.2)",
+        )
+        .await;
+        checked += 1;
+        if let Err(e) = r {
+            failures.push(("introspection_endpoint".to_owned(), e));
+        }
+    }
+    combine("the endpoint members", failures, checked)
 }

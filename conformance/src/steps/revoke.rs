@@ -1,7 +1,10 @@
-//! Token revocation steps (RFC 7009).
+//! Token revocation steps (RFC 7009 §2): revocation requests, their answers (§2.2,
+//! §2.2.1), and whether a revocation took effect at the resource and at the token
+//! endpoint.
 
 use cucumber::{then, when};
 
+use super::http::check_error;
 use super::params::{AuthVariant, ClientParam, TokenKind};
 use super::{authenticated_post, endpoint, send};
 use crate::mismatch::{Check, Mismatch, ensure};
@@ -113,5 +116,78 @@ async fn refresh_refused(w: &mut OAuthWorld) -> Check {
         "400 invalid_grant for this refresh token (RFC 6749 §5.2)",
         || format!("status {} error {error:?}", x.status),
         &x,
+    )
+}
+
+/// The error codes of RFC 6749 §5.2, which RFC 7009 §2.2.1 uses for a refused
+/// revocation.
+const SECTION_5_2: &[&str] = &[
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+];
+
+#[then(expr = "the revocation is refused with an error")]
+async fn refused(w: &mut OAuthWorld) -> Check {
+    // §2.1: "the request is refused and the client is informed of the error"; §2.2.1:
+    // "The error presentation conforms to the definition in Section 5.2 of [RFC6749]."
+    // RFC 7009 names no particular code for a token of another client.
+    check_error(w, SECTION_5_2)
+}
+
+#[then(expr = "the refresh token still works at the token endpoint")]
+async fn refresh_still_works(w: &mut OAuthWorld) -> Check {
+    let rt = w.refresh_token()?;
+    let role = w.tokens()?.client;
+    let params = vec![
+        ("grant_type".to_owned(), "refresh_token".to_owned()),
+        ("refresh_token".to_owned(), rt.expose().to_owned()),
+    ];
+    let x = super::token::token_request(w, role, params, AuthVariant::AsRegistered).await?;
+    let t = super::token::token_set(&x, role, None).map_err(|m| {
+        Mismatch::in_exchange(
+            "a 200 token response: the refresh token was not revoked",
+            m.actual,
+            &x,
+        )
+    })?;
+    w.remember(t);
+    Ok(())
+}
+
+#[then(
+    expr = "the access token revocation took effect at the resource, or was refused with unsupported_token_type"
+)]
+async fn took_effect_or_unsupported(w: &mut OAuthWorld) -> Check {
+    let x = w.last()?.clone();
+    let t = w.access_token()?;
+    let after = super::resource::call_with(w, t.expose()).await?;
+    if x.status == 200 {
+        // §2.1: "The invalidation takes place immediately, and the token cannot be used
+        // again after the revocation."
+        return ensure(
+            (400..500).contains(&after.status),
+            "the access token refused by the resource after the 200 revocation response (RFC 7009 §2.1)",
+            || format!("status {} from the resource", after.status),
+            &after,
+        );
+    }
+    let error = x
+        .json()
+        .and_then(|j| j.get("error").and_then(|e| e.as_str().map(str::to_owned)));
+    ensure(
+        x.status == 400 && error.as_deref() == Some("unsupported_token_type"),
+        "200 (revoked), or 400 unsupported_token_type for a server that cannot revoke access tokens (RFC 7009 §2.2, §2.2.1)",
+        || format!("status {} error {error:?}", x.status),
+        &x,
+    )?;
+    ensure(
+        (200..300).contains(&after.status),
+        "the access token still usable, since the server said it cannot revoke it",
+        || format!("status {} from the resource", after.status),
+        &after,
     )
 }
