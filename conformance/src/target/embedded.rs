@@ -15,6 +15,9 @@ pub const PROFILE: &str = include_str!("../../../fixtures/profiles/reference.tom
 /// Authorization-code lifetime of the embedded server: short, so the expiry scenario
 /// runs, and long enough for a login and a redemption on a loaded machine.
 pub const CODE_TTL: i64 = 3;
+/// Access-token lifetime of the embedded server: short, so the expiry scenarios run
+/// (every other scenario uses its tokens within milliseconds).
+pub const ACCESS_TOKEN_TTL: i64 = 4;
 
 /// A running embedded server; stopped and its database deleted on [`Embedded::stop`].
 #[derive(Debug)]
@@ -48,11 +51,13 @@ impl Embedded {
         config.fixtures = Some(seed);
         config.bcrypt_cost = 4;
         config.code_ttl = CODE_TTL;
+        config.access_token_ttl = ACCESS_TOKEN_TTL;
         let listener = bind(([127, 0, 0, 1], 0).into()).await?;
         let server = Server::start(config, listener).await?;
         let mut profile = Profile::from_toml(PROFILE)?;
         profile.issuer = Some(server.url());
         profile.lifetimes.code = Some(u64::try_from(CODE_TTL).unwrap_or(60));
+        profile.lifetimes.access_token = Some(u64::try_from(ACCESS_TOKEN_TTL).unwrap_or(3600));
         Ok((Self { server, _dir: dir }, profile))
     }
 

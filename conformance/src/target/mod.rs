@@ -373,7 +373,7 @@ async fn discover(
 ///
 /// Names: the grant types; `pkce`, `pkce_plain`, `revocation`, `introspection`,
 /// `refresh_rotation`, `metadata`, `iss_parameter`, `pkce_required_for_public`,
-/// `brute_force_protection`, `resource`, `login`, one per client role
+/// `brute_force_protection`, `oauth21`, `tls`, `resource`, `login`, `user_tokens`, one per client role
 /// ([`ClientRole::capability`]), `secondary_user`, `code_expiry`, `token_expiry`.
 fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
     let c = &p.capabilities;
@@ -435,6 +435,18 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
         false,
     );
     flag("brute_force_protection", c.brute_force_protection, false);
+    flag("oauth21", c.oauth21, false);
+    // TLS requirements can only be checked against an https target.
+    if t.issuer
+        .as_deref()
+        .is_some_and(|i| i.starts_with("https://"))
+        || t.endpoints
+            .token
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    {
+        set.insert("tls".into());
+    }
     if t.resource.is_some() {
         set.insert("resource".into());
     }

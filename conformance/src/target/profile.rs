@@ -170,6 +170,10 @@ pub struct CapabilitiesProfile {
     pub pkce_required_for_public: Option<bool>,
     /// Repeated wrong passwords are throttled.
     pub brute_force_protection: Option<bool>,
+    /// The target follows the OAuth 2.1 / RFC 9700 profile: no password grant, PKCE
+    /// for every client, no bearer tokens in the query. Turns on the `@oauth21`
+    /// scenarios, which invert what plain OAuth 2.0 allows.
+    pub oauth21: Option<bool>,
 }
 
 /// `[lifetimes]` in seconds.
