@@ -1,7 +1,9 @@
 //! The form login driver: GET the authorization URL with a cookie jar, follow same-site
 //! redirects, fill the form that has a password field, approve a consent form if one
-//! follows, and stop at the first redirect to the client's redirection URI (never
-//! following it) to read `code`, `state`, `iss` or `error` from it.
+//! follows, and stop at the first redirect that leaves the authorization server (never
+//! following it) to read `code`, `state`, `iss` or `error` from it. A [`Browser`] keeps
+//! its cookies between visits, so a scenario can come back as the same user agent; a
+//! visit can stop before a form submission, so a scenario can look at (or forge) it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,12 +15,29 @@ use crate::target::{LoginProfile, User, origin};
 /// Most redirects and form posts one login may take.
 const MAX_STEPS: usize = 12;
 
-/// The authorization response the client would receive.
-#[derive(Debug, Clone)]
+/// Where an authorization request ended, as the user agent saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// A redirect to the client's redirection URI.
+    Client,
+    /// A redirect off the authorization server to somewhere that is not the client's
+    /// redirection URI.
+    OtherSite,
+    /// A page the driver cannot act on: an error page, or a page without a usable form.
+    Page,
+    /// A form the driver was told not to submit.
+    Stopped,
+}
+
+/// What the user agent saw of an authorization request: the redirect that ended it (to
+/// the client or elsewhere), or the page it stopped at.
+#[derive(Clone)]
 pub struct AuthResponse {
-    /// Status of the redirecting response (302, 303, ...).
+    /// How it ended.
+    pub ended: Ended,
+    /// Status of the last response (the redirect's 302, 303, ..., or the page's).
     pub status: u16,
-    /// The whole `Location` (secret values redacted in `Debug`).
+    /// The whole `Location` of the redirect that ended it; empty at a page.
     pub location: String,
     /// Query (or fragment) parameters of the redirect.
     pub params: BTreeMap<String, String>,
@@ -26,6 +45,22 @@ pub struct AuthResponse {
     pub names: Vec<String>,
     /// The exchanges on the way, for reports.
     pub trail: Vec<Exchange>,
+    /// The authorization request URL as sent.
+    pub request_url: String,
+    /// How many forms the driver submitted.
+    pub submissions: usize,
+}
+
+impl std::fmt::Debug for AuthResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthResponse")
+            .field("ended", &self.ended)
+            .field("status", &self.status)
+            .field("location", &redact_url(&self.location))
+            .field("names", &self.names)
+            .field("submissions", &self.submissions)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AuthResponse {
@@ -33,12 +68,32 @@ impl AuthResponse {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
     }
+
+    /// Whether it ended with a redirect to the client's redirection URI.
+    pub fn to_client(&self) -> bool {
+        self.ended == Ended::Client
+    }
+
+    /// Whether it ended with a redirect away from the authorization server.
+    pub fn left_site(&self) -> bool {
+        matches!(self.ended, Ended::Client | Ended::OtherSite)
+    }
+
+    /// A parameter of the authorization request as sent (first occurrence).
+    pub fn request_param(&self, name: &str) -> Option<String> {
+        let query = self.request_url.split_once('?').map_or("", |(_, q)| q);
+        let query = query.split('#').next().unwrap_or(query);
+        decode_pairs(query)
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
 }
 
 /// Why the driver could not get an authorization response.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LoginError {
-    /// A request got no response.
+    /// The cookie client could not be built, or a request got no response.
     #[error("{0}")]
     Send(String),
     /// The page had no form to fill.
@@ -84,6 +139,20 @@ fn is_client_redirect(location: &str, redirect_uri: &str) -> bool {
         .unwrap_or(redirect_uri);
     let loc = location.split(['?', '#']).next().unwrap_or(location);
     loc == base || strip_port(loc) == strip_port(base) && is_loopback(base)
+}
+
+/// Whether `location` is `uri` with parameters added: the same URI without its query,
+/// and every query parameter of `uri` kept.
+pub fn is_redirect_to(location: &str, uri: &str) -> bool {
+    if !is_client_redirect(location, uri) {
+        return false;
+    }
+    let (params, _) = response_params(location);
+    let query = uri.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or(query);
+    decode_pairs(query)
+        .iter()
+        .all(|(k, v)| params.get(k) == Some(v))
 }
 
 fn is_loopback(u: &str) -> bool {
@@ -135,7 +204,152 @@ pub fn response_params(location: &str) -> (BTreeMap<String, String>, Vec<String>
     (pairs.into_iter().collect(), names)
 }
 
-/// Drives the login: from the authorization URL to the client's redirect.
+/// What a visit does at the authorization server.
+#[derive(Debug, Clone, Copy)]
+pub struct Visit<'a> {
+    /// The client's redirection URI: the redirect to it ends the visit.
+    pub redirect_uri: &'a str,
+    /// The user who logs in; `None` never submits a login form.
+    pub user: Option<&'a User>,
+    /// Login settings of the target.
+    pub login: &'a LoginProfile,
+    /// Approve (or deny) the request at the consent step.
+    pub approve: bool,
+    /// Stop before the form submission with this index (0: the first); the visit then
+    /// ends as [`Ended::Stopped`] and the submission is returned unsent.
+    pub stop_before: Option<usize>,
+}
+
+/// A user agent with its own cookie jar.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    client: reqwest::Client,
+}
+
+impl Browser {
+    /// A fresh user agent: no cookies, redirects not followed.
+    pub fn new(timeout: Duration) -> Result<Self, LoginError> {
+        let client = crate::http::Http::with_cookies(timeout)
+            .map_err(|e| LoginError::Send(e.to_string()))?;
+        Ok(Self { client })
+    }
+
+    /// Sends one request with this browser's cookies.
+    pub async fn send(&self, out: Outgoing) -> Result<Exchange, LoginError> {
+        send_with(&self.client, out)
+            .await
+            .map_err(|e| LoginError::Send(e.to_string()))
+    }
+
+    /// Sends `first` (the authorization request), follows same-site redirects, fills
+    /// the login and consent forms, and stops at the first redirect that leaves the
+    /// authorization server, at a page it cannot act on, or before the submission
+    /// `visit.stop_before`. Returns what was seen and, when stopped, the unsent
+    /// submission.
+    pub async fn visit(
+        &self,
+        first: Outgoing,
+        visit: &Visit<'_>,
+    ) -> Result<(AuthResponse, Option<Outgoing>), LoginError> {
+        let request_url = first.url.clone();
+        let site = origin(&request_url);
+        let mut next = first;
+        let mut url = request_url.clone();
+        let mut sent_credentials = false;
+        let mut submissions = 0;
+        let mut trail: Vec<Exchange> = Vec::new();
+        let end = |ended: Ended, status: u16, location: String, trail: Vec<Exchange>, n| {
+            let (params, names) = if location.is_empty() {
+                (BTreeMap::new(), Vec::new())
+            } else {
+                response_params(&location)
+            };
+            AuthResponse {
+                ended,
+                status,
+                location,
+                params,
+                names,
+                trail,
+                request_url: request_url.clone(),
+                submissions: n,
+            }
+        };
+        for _ in 0..MAX_STEPS {
+            let x = self.send(next.clone()).await?;
+            trail.push(x.clone());
+            if (300..400).contains(&x.status) {
+                let Some(loc) = x.header("location") else {
+                    return Ok((
+                        end(Ended::Page, x.status, String::new(), trail, submissions),
+                        None,
+                    ));
+                };
+                let loc = resolve(&url, loc);
+                if is_client_redirect(&loc, visit.redirect_uri) {
+                    return Ok((end(Ended::Client, x.status, loc, trail, submissions), None));
+                }
+                if origin(&loc) != site {
+                    return Ok((
+                        end(Ended::OtherSite, x.status, loc, trail, submissions),
+                        None,
+                    ));
+                }
+                next = Outgoing::new(reqwest::Method::GET, loc.clone());
+                url = loc;
+                continue;
+            }
+            if x.status != 200 {
+                return Ok((
+                    end(Ended::Page, x.status, String::new(), trail, submissions),
+                    None,
+                ));
+            }
+            let page_forms = forms(&x.body);
+            let submission = if let Some(form) = page_forms.iter().find(|f| f.has_password()) {
+                if sent_credentials {
+                    return Err(LoginError::Rejected(redact_url(&url)));
+                }
+                match visit.user {
+                    Some(user) => {
+                        sent_credentials = true;
+                        Some(submit(&url, form, Some(user), visit.login, visit.approve))
+                    }
+                    None if visit.stop_before.is_some() => {
+                        Some(submit(&url, form, None, visit.login, visit.approve))
+                    }
+                    None => None,
+                }
+            } else {
+                page_forms
+                    .iter()
+                    .find(|f| pick_button(f, visit.login, visit.approve).is_some())
+                    .map(|form| submit(&url, form, None, visit.login, visit.approve))
+            };
+            let Some(submission) = submission else {
+                return Ok((
+                    end(Ended::Page, x.status, String::new(), trail, submissions),
+                    None,
+                ));
+            };
+            if visit.stop_before == Some(submissions) {
+                return Ok((
+                    end(Ended::Stopped, x.status, String::new(), trail, submissions),
+                    Some(submission),
+                ));
+            }
+            submissions += 1;
+            next = submission;
+            if next.method == reqwest::Method::GET {
+                url = next.url.clone();
+            }
+        }
+        Err(LoginError::TooManySteps)
+    }
+}
+
+/// Drives the login in a fresh browser: from the authorization URL to the client's
+/// redirect. Any other ending is an error.
 pub async fn drive(
     authorization_url: &str,
     redirect_uri: &str,
@@ -144,68 +358,34 @@ pub async fn drive(
     timeout: Duration,
     approve: bool,
 ) -> Result<AuthResponse, LoginError> {
-    let client =
-        crate::http::Http::with_cookies(timeout).map_err(|e| LoginError::Send(e.to_string()))?;
-    let site = origin(authorization_url);
-    let mut next = Outgoing::new(reqwest::Method::GET, authorization_url);
-    let mut url = authorization_url.to_owned();
-    let mut sent_credentials = false;
-    let mut trail = Vec::new();
-    for _ in 0..MAX_STEPS {
-        let x = send_with(&client, next.clone())
-            .await
-            .map_err(|e| LoginError::Send(e.to_string()))?;
-        trail.push(x.clone());
-        if (300..400).contains(&x.status) {
-            let Some(loc) = x.header("location") else {
-                return Err(unexpected(&url, &x));
-            };
-            let loc = resolve(&url, loc);
-            if is_client_redirect(&loc, redirect_uri) {
-                let (params, names) = response_params(&loc);
-                return Ok(AuthResponse {
-                    status: x.status,
-                    location: loc,
-                    params,
-                    names,
-                    trail,
-                });
-            }
-            if origin(&loc) != site {
-                return Err(LoginError::LeftSite(redact_url(&loc)));
-            }
-            next = Outgoing::new(reqwest::Method::GET, loc.clone());
-            url = loc;
-            continue;
-        }
-        if x.status != 200 {
-            return Err(unexpected(&url, &x));
-        }
-        let page_forms = forms(&x.body);
-        let login_form = page_forms.iter().find(|f| f.has_password());
-        if let Some(form) = login_form {
-            if sent_credentials {
-                return Err(LoginError::Rejected(redact_url(&url)));
-            }
-            sent_credentials = true;
-            next = submit(&url, form, Some(user), login, approve);
-        } else if let Some(form) = page_forms
-            .iter()
-            .find(|f| pick_button(f, login, approve).is_some())
-        {
-            next = submit(&url, form, None, login, approve);
-        } else {
-            return Err(LoginError::NoForm {
-                url: redact_url(&url),
+    let browser = Browser::new(timeout)?;
+    let visit = Visit {
+        redirect_uri,
+        user: Some(user),
+        login,
+        approve,
+        stop_before: None,
+    };
+    let (r, _) = browser
+        .visit(
+            Outgoing::new(reqwest::Method::GET, authorization_url),
+            &visit,
+        )
+        .await?;
+    let last = r.trail.last();
+    match r.ended {
+        Ended::Client => Ok(r),
+        Ended::OtherSite => Err(LoginError::LeftSite(redact_url(&r.location))),
+        Ended::Page | Ended::Stopped => Err(match last {
+            Some(x) if x.status == 200 => LoginError::NoForm {
+                url: redact_url(&x.url),
                 status: x.status,
                 excerpt: excerpt(&x.body, 200),
-            });
-        }
-        if next.method == reqwest::Method::GET {
-            url = next.url.clone();
-        }
+            },
+            Some(x) => unexpected(&x.url, x),
+            None => LoginError::TooManySteps,
+        }),
     }
-    Err(LoginError::TooManySteps)
 }
 
 fn unexpected(url: &str, x: &Exchange) -> LoginError {
@@ -347,6 +527,40 @@ mod tests {
             resolve("http://a.example/p", "https://b.example/cb?c=1"),
             "https://b.example/cb?c=1"
         );
+    }
+
+    /// A redirect "to" a URI keeps that URI's query; another path or a dropped query
+    /// parameter is somewhere else.
+    #[test]
+    fn redirect_to_uri() {
+        let uri = "https://c.example/cb?extra=1";
+        assert!(is_redirect_to("https://c.example/cb?extra=1&error=x", uri));
+        assert!(!is_redirect_to("https://c.example/cb?error=x", uri));
+        assert!(!is_redirect_to(
+            "https://c.example/cb/?extra=1",
+            "https://c.example/cb"
+        ));
+        assert!(is_redirect_to(
+            "https://c.example/cb?code=1",
+            "https://c.example/cb"
+        ));
+    }
+
+    /// Debug output never shows the code in the redirect.
+    #[test]
+    fn debug_redacts_the_code() {
+        let (params, names) = response_params("https://c.example/cb?code=s3cr3t&state=x");
+        let r = AuthResponse {
+            ended: Ended::Client,
+            status: 303,
+            location: "https://c.example/cb?code=s3cr3t&state=x".into(),
+            params,
+            names,
+            trail: Vec::new(),
+            request_url: String::new(),
+            submissions: 1,
+        };
+        assert!(!format!("{r:?}").contains("s3cr3t"));
     }
 
     /// The client's redirect is recognised, with any port on loopback only.

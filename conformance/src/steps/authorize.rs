@@ -1,21 +1,33 @@
-//! Authorization endpoint and authorization code steps (RFC 6749 §3.1, §4.1; RFC 7636;
-//! RFC 9207), driven through the target's login page by the form driver.
+//! Authorization endpoint and authorization code steps (RFC 6749 §3.1, §4.1, §10.2,
+//! §10.12, §10.13; RFC 7636; RFC 9207; RFC 9700 §2.1, §2.6, §4.2.4, §4.11, §4.12,
+//! §4.16), driven through the target's login page by the form driver.
+//!
+//! Every authorization request a step sends leaves `w.auth_response` set to what the
+//! user agent saw (a redirect to the client, a redirect elsewhere, or the page it
+//! stopped at) and `w.last` to the last exchange, so the assertions can judge error
+//! paths as well as successful ones. This file builds and sends the requests and
+//! redeems codes; `browser` holds the requests that are not a plain login, `response`
+//! the assertions on the answer, `pages` those on the pages and redirects shown.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cucumber::gherkin::Step;
-use cucumber::{given, then, when};
+use cucumber::{given, when};
 use sha2::{Digest as _, Sha256};
 
-use super::params::{AuthVariant, ClientParam, ErrorParam, UserParam};
+use super::params::{AuthVariant, ClientParam, UserParam};
 use super::token::{parallel, password_tokens, token_request, token_set};
-use super::{apply_overrides, authenticated_post, endpoint, send};
-use crate::http::{Outgoing, encode_pairs};
-use crate::login::{AuthResponse, drive, form::response_params};
-use crate::mismatch::{Check, Mismatch, ensure};
+use super::{authenticated_post, endpoint, substitute};
+use crate::http::{Exchange, Outgoing, encode_pairs, redact_url};
+use crate::login::{AuthResponse, Browser, Ended, Visit};
+use crate::mismatch::{Check, Mismatch};
 use crate::secret::Secret;
-use crate::target::{ClientRole, origin};
+use crate::target::ClientRole;
 use crate::world::{CodeGrant, OAuthWorld, PkceMode, UserRole};
+
+mod browser;
+mod pages;
+mod response;
 
 /// A fresh random value: 256 bits, base64url (a valid PKCE verifier, 43 characters).
 pub fn random() -> String {
@@ -26,6 +38,16 @@ pub fn random() -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
+/// A random string of `n` unreserved characters (RFC 7636 §4.1 syntax, any length).
+pub fn random_of_len(n: usize) -> String {
+    let mut s = String::with_capacity(n + 43);
+    while s.len() < n {
+        s.push_str(&random());
+    }
+    s.truncate(n);
+    s
+}
+
 /// `BASE64URL(SHA256(verifier))` (RFC 7636 §4.2).
 pub fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
@@ -33,6 +55,14 @@ pub fn s256(verifier: &str) -> String {
 
 /// Parameters of an authorization request, the PKCE verifier and the challenge.
 type Request = (Vec<(String, String)>, Option<Secret>, Option<String>);
+
+/// PKCE values a step chooses itself instead of the client's PKCE mode.
+#[derive(Debug, Clone)]
+struct ExplicitPkce {
+    verifier: String,
+    challenge: String,
+    method: Option<&'static str>,
+}
 
 /// The default authorization request of a client: code flow, its redirect URI and
 /// scope, a fresh state, and PKCE as chosen. Returns the parameters, the verifier and
@@ -81,10 +111,157 @@ fn default_request(w: &mut OAuthWorld, role: ClientRole) -> Result<Request, Mism
     Ok((params, verifier, challenge))
 }
 
+/// A table value with its placeholders replaced: a whole-cell placeholder as
+/// [`substitute`] reads it, and placeholders inside a longer value (`<redirect_uri>/`)
+/// too. `(omitted)` is `None`.
+fn interpolate(w: &OAuthWorld, role: ClientRole, value: &str) -> Result<Option<String>, Mismatch> {
+    if value == "(omitted)" || (value.starts_with('<') && value.ends_with('>')) {
+        return substitute(w, role, value);
+    }
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(i) = rest.find('<') {
+        let Some(j) = rest[i..].find('>').map(|j| i + j) else {
+            break;
+        };
+        let name = &rest[i + 1..j];
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.')
+        {
+            out.push_str(&rest[..=i]);
+            rest = &rest[i + 1..];
+            continue;
+        }
+        out.push_str(&rest[..i]);
+        out.push_str(&substitute(w, role, &rest[i..=j])?.unwrap_or_default());
+        rest = &rest[j + 1..];
+    }
+    out.push_str(rest);
+    Ok(Some(out))
+}
+
+/// Applies table overrides to default parameters: a row replaces the parameter of the
+/// same name, `(omitted)` removes it, `(repeated)` sends it twice, an empty cell sends
+/// it without a value; placeholders may sit inside a value.
+fn overrides(
+    w: &OAuthWorld,
+    role: ClientRole,
+    defaults: Vec<(String, String)>,
+    step: Option<&Step>,
+) -> Result<Vec<(String, String)>, Mismatch> {
+    let mut params = defaults;
+    let Some(table) = step.and_then(|s| s.table.as_ref()) else {
+        return Ok(params);
+    };
+    for row in &table.rows {
+        let (Some(k), Some(v)) = (row.first(), row.get(1)) else {
+            return Err(Mismatch::cannot("a parameter table needs two columns"));
+        };
+        if k == "parameter" && v == "value" {
+            continue;
+        }
+        if v == "(repeated)" {
+            let existing = params
+                .iter()
+                .find(|(n, _)| n == k)
+                .cloned()
+                .unwrap_or_else(|| (k.clone(), "x".into()));
+            params.push(existing);
+            continue;
+        }
+        params.retain(|(n, _)| n != k);
+        if let Some(v) = interpolate(w, role, v)? {
+            params.push((k.clone(), v));
+        }
+    }
+    Ok(params)
+}
+
 fn authorization_url(w: &OAuthWorld, params: &[(String, String)]) -> Result<String, Mismatch> {
     let base = endpoint(w, "authorization")?;
     let sep = if base.contains('?') { '&' } else { '?' };
     Ok(format!("{base}{sep}{}", encode_pairs(params)))
+}
+
+/// An authorization request to send through the login page.
+struct Authorization<'a> {
+    role: ClientRole,
+    user: UserRole,
+    table: Option<&'a Step>,
+    approve: bool,
+    pkce: Option<ExplicitPkce>,
+}
+
+/// Sends an authorization request through the login page and records what the user
+/// agent saw, and the code if one came back to the client.
+async fn run_authorization(w: &mut OAuthWorld, a: Authorization<'_>) -> Check {
+    let (mut defaults, mut verifier, mut challenge) = default_request(w, a.role)?;
+    if let Some(p) = &a.pkce {
+        defaults.retain(|(k, _)| k != "code_challenge" && k != "code_challenge_method");
+        defaults.push(("code_challenge".into(), p.challenge.clone()));
+        if let Some(m) = p.method {
+            defaults.push(("code_challenge_method".into(), m.into()));
+        }
+        verifier = Some(Secret::new(p.verifier.clone()));
+        challenge = Some(p.challenge.clone());
+    }
+    let params = overrides(w, a.role, defaults, a.table)?;
+    w.state = params
+        .iter()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.clone());
+    let redirect_uri = params
+        .iter()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.clone())
+        .or_else(|| w.client(a.role).ok().and_then(|c| c.redirect_uri))
+        .unwrap_or_default();
+    let first = Outgoing::new(reqwest::Method::GET, authorization_url(w, &params)?);
+    let u = w.user(a.user)?;
+    let browser = Browser::new(w.ctx.timeout).map_err(login_failed)?;
+    let visit = Visit {
+        redirect_uri: &redirect_uri,
+        user: Some(&u),
+        login: &w.target().login,
+        approve: a.approve,
+        stop_before: None,
+    };
+    let (resp, _) = browser.visit(first, &visit).await.map_err(login_failed)?;
+    record(w, resp);
+    w.code = None;
+    if let Some(code) = w
+        .auth_response
+        .as_ref()
+        .filter(|r| r.to_client())
+        .and_then(|r| r.get("code"))
+    {
+        w.code = Some(CodeGrant {
+            code: Secret::new(code),
+            client: a.role,
+            redirect_uri,
+            redirect_uri_sent: params.iter().any(|(k, _)| k == "redirect_uri"),
+            verifier,
+            challenge,
+        });
+    }
+    Ok(())
+}
+
+fn login_failed(e: crate::login::LoginError) -> Mismatch {
+    Mismatch::new(
+        "the login page to lead back to the client's redirect URI",
+        e.to_string(),
+    )
+}
+
+/// Remembers what the user agent saw.
+fn record(w: &mut OAuthWorld, resp: AuthResponse) {
+    if let Some(x) = resp.trail.last() {
+        w.last = Some(x.clone());
+    }
+    w.auth_response = Some(resp);
 }
 
 /// Logs the user in through the authorization endpoint and records the response (and
@@ -96,58 +273,21 @@ pub async fn authorize(
     overrides: Option<&Step>,
     approve: bool,
 ) -> Check {
-    let (defaults, verifier, challenge) = default_request(w, role)?;
-    let params = match overrides {
-        Some(step) => apply_overrides(w, role, defaults, step)?,
-        None => defaults,
-    };
-    if let Some((_, s)) = params.iter().find(|(k, _)| k == "state") {
-        w.state = Some(s.clone());
-    } else {
-        w.state = None;
-    }
-    let redirect_uri = params
-        .iter()
-        .find(|(k, _)| k == "redirect_uri")
-        .map(|(_, v)| v.clone())
-        .or_else(|| w.client(role).ok().and_then(|c| c.redirect_uri))
-        .unwrap_or_default();
-    let url = authorization_url(w, &params)?;
-    let u = w.user(user)?;
-    let resp = drive(
-        &url,
-        &redirect_uri,
-        &u,
-        &w.target().login,
-        w.ctx.timeout,
-        approve,
+    run_authorization(
+        w,
+        Authorization {
+            role,
+            user,
+            table: overrides,
+            approve,
+            pkce: None,
+        },
     )
     .await
-    .map_err(|e| {
-        Mismatch::new(
-            "the login page to lead back to the client's redirect URI",
-            e.to_string(),
-        )
-    })?;
-    if let Some(x) = resp.trail.last() {
-        w.last = Some(x.clone());
-    }
-    if let Some(code) = resp.get("code") {
-        w.code = Some(CodeGrant {
-            code: Secret::new(code),
-            client: role,
-            redirect_uri: redirect_uri.clone(),
-            redirect_uri_sent: params.iter().any(|(k, _)| k == "redirect_uri"),
-            verifier,
-            challenge,
-        });
-    }
-    w.auth_response = Some(resp);
-    Ok(())
 }
 
 /// Redeems the current code (with any overrides) at the token endpoint.
-async fn redeem(w: &mut OAuthWorld, role: ClientRole, overrides: Option<&Step>) -> Check {
+async fn redeem(w: &mut OAuthWorld, role: ClientRole, table: Option<&Step>) -> Check {
     let code = w
         .code
         .clone()
@@ -162,10 +302,7 @@ async fn redeem(w: &mut OAuthWorld, role: ClientRole, overrides: Option<&Step>) 
     if let Some(v) = &code.verifier {
         params.push(("code_verifier".into(), v.expose().to_owned()));
     }
-    let params = match overrides {
-        Some(step) => apply_overrides(w, role, params, step)?,
-        None => params,
-    };
+    let params = overrides(w, role, params, table)?;
     token_request(w, role, params, AuthVariant::AsRegistered).await?;
     Ok(())
 }
@@ -189,7 +326,7 @@ pub async fn obtain_tokens(
         let redirect_uri = client.redirect_uri.clone().unwrap_or_default();
         let url = authorization_url(w, &defaults)?;
         let u = w.user(user)?;
-        let resp = drive(
+        let resp = crate::login::drive(
             &url,
             &redirect_uri,
             &u,
@@ -278,14 +415,22 @@ async fn has_tokens_insufficient(w: &mut OAuthWorld, c: ClientParam, u: UserPara
 async fn has_code(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Check {
     authorize(w, c.0, u.0, None, true).await?;
     if w.code.is_none() {
-        let resp = w
-            .auth_response
-            .as_ref()
-            .map(|r| format!("a redirect with error={:?}", r.get("error")));
-        return Err(Mismatch::new(
-            "an authorization code",
-            resp.unwrap_or_else(|| "no response".into()),
-        ));
+        return Err(match (&w.auth_response, &w.last) {
+            (Some(r), _) if r.left_site() => Mismatch::new(
+                "an authorization code",
+                format!(
+                    "a redirect to {} with error={:?}",
+                    redact_url(&r.location),
+                    r.get("error")
+                ),
+            ),
+            (_, Some(x)) => Mismatch::in_exchange(
+                "an authorization code",
+                format!("status {} without a redirect to the client", x.status),
+                x,
+            ),
+            _ => Mismatch::new("an authorization code", "no response"),
+        });
     }
     Ok(())
 }
@@ -307,31 +452,55 @@ async fn send_user_with(w: &mut OAuthWorld, c: ClientParam, u: UserParam, step: 
     authorize(w, c.0, u.0, Some(step), true).await
 }
 
-#[when(expr = "the {client} client sends the user to the authorization endpoint with:")]
-async fn front_channel(w: &mut OAuthWorld, c: ClientParam, step: &Step) -> Check {
-    let (defaults, _, _) = default_request(w, c.0)?;
-    let params = apply_overrides(w, c.0, defaults, step)?;
-    w.state = params
-        .iter()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.clone());
-    let url = authorization_url(w, &params)?;
-    let x = send(w, Outgoing::new(reqwest::Method::GET, url.clone())).await?;
-    w.auth_response = None;
-    if (300..400).contains(&x.status) {
-        if let Some(loc) = x.header("location") {
-            let loc = crate::login::form::resolve(&url, loc);
-            let (p, names) = response_params(&loc);
-            w.auth_response = Some(AuthResponse {
-                status: x.status,
-                location: loc,
-                params: p,
-                names,
-                trail: vec![x.clone()],
-            });
-        }
-    }
-    Ok(())
+#[when(
+    expr = "the {client} client sends the {user} user to the authorization endpoint with an S256 challenge of a {int}-character verifier"
+)]
+async fn send_user_verifier_len(
+    w: &mut OAuthWorld,
+    c: ClientParam,
+    u: UserParam,
+    n: usize,
+) -> Check {
+    let verifier = random_of_len(n);
+    let pkce = ExplicitPkce {
+        challenge: s256(&verifier),
+        verifier,
+        method: Some("S256"),
+    };
+    run_authorization(
+        w,
+        Authorization {
+            role: c.0,
+            user: u.0,
+            table: None,
+            approve: true,
+            pkce: Some(pkce),
+        },
+    )
+    .await
+}
+
+#[when(
+    expr = "the {client} client sends the {user} user to the authorization endpoint with an S256-transformed challenge but no method"
+)]
+async fn send_user_s256_no_method(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Check {
+    let verifier = random();
+    let pkce = ExplicitPkce {
+        challenge: s256(&verifier),
+        verifier,
+        method: None,
+    };
+    run_authorization(
+        w,
+        Authorization {
+            role: c.0,
+            user: u.0,
+            table: None,
+            approve: true,
+            pkce: Some(pkce),
+        },
+    )
+    .await
 }
 
 #[when(expr = "the {client} client redeems the authorization code")]
@@ -376,175 +545,52 @@ async fn wait_code_expiry(w: &mut OAuthWorld) -> Check {
     Ok(())
 }
 
-#[then(expr = "the tokens of the successful parallel request no longer work")]
-async fn winner_revoked(w: &mut OAuthWorld) -> Check {
-    let role = w.last_client.unwrap_or(ClientRole::ConfidentialBasic);
-    let winner = w
-        .batch
-        .iter()
-        .filter_map(|r| r.as_ref().ok())
-        .find(|x| x.status == 200)
-        .cloned();
-    let Some(x) = winner else { return Ok(()) };
-    let t = token_set(&x, role, None)?;
-    let access = t
-        .access
-        .clone()
-        .ok_or_else(|| Mismatch::cannot("no access token"))?;
-    let resp = super::resource::call_with(w, access.expose()).await?;
-    ensure(
-        resp.status == 401,
-        "the access token from the one successful redemption revoked once the code was reused (RFC 6749 §4.1.2)",
-        || format!("status {} from the resource", resp.status),
-        &resp,
-    )
+/// What the user agent saw of the last authorization request.
+fn seen(w: &OAuthWorld) -> Result<&AuthResponse, Mismatch> {
+    w.auth_response
+        .as_ref()
+        .ok_or_else(|| Mismatch::cannot("no authorization request was sent through a browser"))
 }
 
+/// The redirect to the client, or a mismatch saying where the request ended instead.
 fn response(w: &OAuthWorld) -> Result<&AuthResponse, Mismatch> {
-    w.auth_response.as_ref().ok_or_else(|| match &w.last {
-        Some(x) => Mismatch::in_exchange(
+    let r = seen(w)?;
+    match (r.ended, r.trail.last()) {
+        (Ended::Client, _) => Ok(r),
+        (Ended::OtherSite, Some(x)) => Err(Mismatch::in_exchange(
+            "a redirect back to the client's redirection URI",
+            format!("a redirect to {}", redact_url(&r.location)),
+            x,
+        )),
+        (_, Some(x)) => Err(Mismatch::in_exchange(
             "a redirect back to the client",
             format!("status {} without a redirect to the client", x.status),
             x,
-        ),
-        None => Mismatch::cannot("no authorization request was sent"),
-    })
-}
-
-#[then(expr = "the user sees an error page and is not redirected")]
-async fn error_page(w: &mut OAuthWorld) -> Check {
-    let x = w.last()?;
-    let site = w
-        .target()
-        .endpoints
-        .authorization
-        .as_deref()
-        .map(origin)
-        .unwrap_or_default();
-    let location = x.header("location").map(str::to_owned);
-    let off_site = location
-        .as_deref()
-        .is_some_and(|l| l.contains("://") && origin(l) != site);
-    ensure(
-        !((300..400).contains(&x.status) && off_site),
-        "no redirect away from the authorization server (RFC 6749 §4.1.2.1: MUST NOT automatically redirect)",
-        || {
-            format!(
-                "status {} to {}",
-                x.status,
-                crate::http::redact_url(location.as_deref().unwrap_or(""))
-            )
-        },
-        x,
-    )?;
-    ensure(
-        x.status >= 400 || x.status == 200,
-        "an error page for the user",
-        || format!("status {}", x.status),
-        x,
-    )
-}
-
-#[then(expr = "the client receives an authorization code")]
-async fn receives_code(w: &mut OAuthWorld) -> Check {
-    let r = response(w)?;
-    if r.get("code").is_some_and(|c| !c.is_empty()) && r.get("error").is_none() {
-        return Ok(());
+        )),
+        (_, None) => Err(Mismatch::cannot("no authorization request was sent")),
     }
-    Err(Mismatch::new(
-        "a redirect with a code",
-        format!("a redirect with error={:?}", r.get("error")),
-    ))
 }
 
-#[then(expr = "the client receives the error {error}")]
-async fn receives_error(w: &mut OAuthWorld, e: ErrorParam) -> Check {
-    let r = response(w)?;
-    let got = r.get("error");
-    if got == Some(e.0.as_str()) && r.get("code").is_none() {
-        return Ok(());
-    }
-    Err(Mismatch::new(
-        format!("a redirect with error={}", e.0),
-        match got {
-            Some(g) => format!("error={g}"),
-            None => "a redirect with a code".into(),
-        },
-    ))
+fn last_of(r: &AuthResponse) -> Result<&Exchange, Mismatch> {
+    r.trail
+        .last()
+        .ok_or_else(|| Mismatch::cannot("no authorization request was sent"))
 }
 
-#[then(expr = "the authorization response carries the state unchanged")]
-async fn state_unchanged(w: &mut OAuthWorld) -> Check {
-    let r = response(w)?;
-    let sent = w.state.clone();
-    if sent.is_some() && r.get("state") == sent.as_deref() {
-        return Ok(());
-    }
-    Err(Mismatch::new(
-        format!("state={sent:?}"),
-        format!("state={:?}", r.get("state")),
-    ))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-#[then(expr = "the authorization response carries the issuer")]
-async fn carries_iss(w: &mut OAuthWorld) -> Check {
-    let r = response(w)?;
-    let issuer = w.target().issuer.clone();
-    let iss = r.get("iss").map(|s| s.trim_end_matches('/').to_owned());
-    if iss.is_some() && iss == issuer {
-        return Ok(());
-    }
-    Err(Mismatch::new(
-        format!("iss={issuer:?} (RFC 9207 §2)"),
-        format!("iss={:?}", r.get("iss")),
-    ))
-}
-
-#[then(expr = "the authorization redirect does not use status 307 or 308")]
-async fn not_307(w: &mut OAuthWorld) -> Check {
-    let r = response(w)?;
-    if r.status == 307 || r.status == 308 {
-        return Err(Mismatch::new(
-            "a 302 or 303 redirect (RFC 9700 §4.12)",
-            format!("status {}", r.status),
-        ));
-    }
-    Ok(())
-}
-
-#[then(expr = "each parameter appears once in the authorization response")]
-async fn once_each(w: &mut OAuthWorld) -> Check {
-    let r = response(w)?;
-    let mut seen = std::collections::BTreeSet::new();
-    for n in &r.names {
-        if !seen.insert(n) {
-            return Err(Mismatch::new(
-                "each response parameter once (RFC 6749 §3.1)",
-                format!("{n} repeated"),
-            ));
+    /// Verifiers of any length use only unreserved characters.
+    #[test]
+    fn verifier_lengths() {
+        for n in [42, 43, 128, 129] {
+            let v = random_of_len(n);
+            assert_eq!(v.len(), n);
+            assert!(
+                v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+            );
         }
     }
-    Ok(())
-}
-
-#[then(expr = "the redirect keeps the query of the registered redirect URI")]
-async fn keeps_query(w: &mut OAuthWorld) -> Check {
-    let r = response(w)?;
-    let sent = w
-        .code
-        .as_ref()
-        .map(|c| c.redirect_uri.clone())
-        .unwrap_or_default();
-    let Some((_, q)) = sent.split_once('?') else {
-        return Err(Mismatch::cannot("the redirect URI in use has no query"));
-    };
-    for (k, v) in crate::http::decode_pairs(q) {
-        if r.get(&k) != Some(v.as_str()) {
-            return Err(Mismatch::new(
-                format!("{k}={v} kept from the registered URI (RFC 6749 §3.1.2)"),
-                format!("{k}={:?}", r.get(&k)),
-            ));
-        }
-    }
-    Ok(())
 }
