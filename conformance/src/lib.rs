@@ -199,6 +199,23 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
             };
         }
     }
+    // Requirements no black box can check over HTTP count as not applicable, with the
+    // index's reason, so a report never passes over them in silence.
+    if let Ok(index) = requirements::load(&root.join("requirements.tsv")) {
+        for r in index {
+            if let Some(reason) = &r.not_checkable {
+                scenarios.push(ScenarioResult {
+                    feature: format!("{}/requirements.tsv", r.document),
+                    feature_name: "Requirements a black box cannot check".into(),
+                    rule: None,
+                    name: format!("{}: {}", r.id, r.text),
+                    line: 0,
+                    tags: [r.id.clone(), r.level.clone()].into_iter().collect(),
+                    outcome: Outcome::NotApplicable(format!("not checkable over HTTP: {reason}")),
+                });
+            }
+        }
+    }
     scenarios.sort_by(|a, b| (&a.feature, a.line).cmp(&(&b.feature, b.line)));
     Ok(RunResult {
         scenarios,

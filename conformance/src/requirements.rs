@@ -158,17 +158,6 @@ pub fn citations(dir: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, Strin
 mod tests {
     use super::*;
 
-    /// Checkable MUST requirements whose scenarios are written on other branches
-    /// (the RFC 6749 and RFC 7636 features). The merge of those branches empties this
-    /// list; [`pending_ids_are_not_yet_cited`] fails until it does.
-    const PENDING: &[&str] = &[
-        "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R13", "R14", "R15", "R16", "R17",
-        "R21", "R22", "R23", "R24", "R25", "R26", "R27", "R28", "R29", "R30", "R31", "R32", "R33",
-        "R34", "R35", "R36", "R39", "R40", "R41", "R43", "R44", "R45", "R46", "R47", "R49", "R50",
-        "R51", "R52", "R53", "R54", "R55", "R56", "R57", "R58", "R59", "R60", "R61", "R62", "R64",
-        "R69", "R72", "R74", "R75", "R76", "R77", "R78", "R79", "R80", "R83", "R84",
-    ];
-
     fn features_dir() -> PathBuf {
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../features"))
     }
@@ -219,8 +208,7 @@ mod tests {
         );
     }
 
-    /// (a) Every checkable MUST is cited by at least one scenario, except the IDs in
-    /// [`PENDING`], which other branches cover.
+    /// (a) Every checkable MUST is cited by at least one scenario.
     #[test]
     fn every_checkable_must_has_a_scenario() {
         let cited = cited();
@@ -229,54 +217,11 @@ mod tests {
             .iter()
             .filter(|r| r.is_must() && r.checkable() && !cited.contains_key(&r.id))
             .map(|r| r.id.as_str())
-            .filter(|id| !PENDING.contains(id))
             .collect();
         assert!(
             missing.is_empty(),
             "checkable MUST requirements that no scenario cites: {missing:?}"
         );
-    }
-
-    /// [`PENDING`] holds only checkable MUSTs of the RFC 6749 and RFC 7636 features
-    /// (the other branches' share), never an ID of this branch's documents.
-    #[test]
-    fn pending_ids_belong_to_other_branches() {
-        let reqs = index();
-        let wrong: Vec<String> = PENDING
-            .iter()
-            .filter_map(|id| {
-                let r = reqs.iter().find(|r| r.id == *id);
-                match r {
-                    Some(r)
-                        if r.is_must()
-                            && r.checkable()
-                            && matches!(r.document.as_str(), "rfc6749" | "rfc7636") =>
-                    {
-                        None
-                    }
-                    Some(r) => Some(format!(
-                        "{id} ({}, {}, {:?})",
-                        r.document, r.level, r.not_checkable
-                    )),
-                    None => Some(format!("{id} (not in the index)")),
-                }
-            })
-            .collect();
-        assert!(
-            wrong.is_empty(),
-            "PENDING IDs that are not other branches' checkable MUSTs: {wrong:?}"
-        );
-    }
-
-    /// Once a scenario cites a [`PENDING`] ID, it must leave the list.
-    #[test]
-    fn pending_ids_are_not_yet_cited() {
-        let cited = cited();
-        let done: Vec<&&str> = PENDING
-            .iter()
-            .filter(|id| cited.contains_key(**id))
-            .collect();
-        assert!(done.is_empty(), "cited now, remove from PENDING: {done:?}");
     }
 
     /// (b) Every ID a scenario cites is in the index.

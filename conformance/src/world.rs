@@ -116,6 +116,8 @@ pub struct OAuthWorld {
     pub last_client: Option<ClientRole>,
     /// The scope requested in the last token request, if any.
     pub last_scope: Option<String>,
+    /// Codes or tokens collected for the entropy checks.
+    pub samples: Vec<Secret>,
 }
 
 impl OAuthWorld {
@@ -133,6 +135,7 @@ impl OAuthWorld {
             metadata: None,
             last_client: None,
             last_scope: None,
+            samples: Vec::new(),
         })
     }
 

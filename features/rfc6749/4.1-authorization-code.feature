@@ -92,12 +92,20 @@ Feature: Authorization code grant (RFC 6749 §4.1)
         | redirect_uri | https://attacker.example/callback |
       Then the user-agent is not redirected to the unregistered redirection URI
 
+  Rule: The authorization server MUST require public clients to register their redirection URIs (§3.1.2.2)
+
+    @rfc6749-3.1.2.2 @must @R21 @needs.public_client
+    Scenario: A public client names a redirection URI it never registered
+      When the public client sends the primary user to the authorization endpoint with:
+        | redirect_uri | https://attacker.example/public-callback |
+      Then the user-agent is not redirected to the unregistered redirection URI
+
   Rule: A query component of the registered redirection URI MUST be retained when the response parameters are added (§3.1.2)
 
-    @rfc6749-3.1.2 @rfc6749-3.1 @must @R23 @needs.basic_client
+    @rfc6749-3.1.2 @rfc6749-3.1 @must @R23 @needs.basic_client @needs.redirect_uri_with_query
     Scenario: A registered redirection URI that has a query
       When the Basic client sends the primary user to the authorization endpoint with:
-        | redirect_uri | https://basic.example/other?from=seed |
+        | redirect_uri | <redirect_uri_with_query> |
       Then the client receives an authorization code
       And the redirect keeps the query of the registered redirect URI
       And each parameter appears once in the authorization response
@@ -336,3 +344,19 @@ Feature: Authorization code grant (RFC 6749 §4.1)
         | code         | %%% not a code %%% |
         | redirect_uri | <redirect_uri>     |
       Then the error is invalid_grant or invalid_request
+
+  Rule: Guessing an authorization code MUST have a probability of at most 2^-128, and SHOULD of at most 2^-160 (§10.10)
+
+    A black box cannot measure randomness, but it can check that codes differ and are
+    long enough to hold that many bits: at least 20 characters for 128 bits whatever the
+    alphabet, and for 160 bits, enough characters of the alphabet the codes use.
+
+    @rfc6749-10.10 @must @R31 @needs.basic_client
+    Scenario: Five authorization codes can each hold 128 bits
+      When the Basic client obtains 5 authorization codes for the primary user
+      Then the collected values are distinct and long enough to carry 128 bits
+
+    @rfc6749-10.10 @should @R31 @needs.basic_client
+    Scenario: Five authorization codes look long enough for 160 bits
+      When the Basic client obtains 5 authorization codes for the primary user
+      Then the collected values look long enough to carry 160 bits

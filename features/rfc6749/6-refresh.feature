@@ -146,3 +146,19 @@ Feature: Refreshing an access token (RFC 6749 §6, §10.4; RFC 9700 §4.14)
       When the Basic client revokes the refresh token
       Then the revocation succeeds
       And the refresh token is refused at the token endpoint
+
+  @rfc6749-10.10 @R84 @needs.basic_client
+  Rule: Guessing a refresh token MUST have a probability of at most 2^-128, and SHOULD of at most 2^-160 (§10.10)
+
+    A black box cannot measure randomness, but it can check that refresh tokens differ
+    and are long enough to hold that many bits.
+
+    @must
+    Scenario: Five refresh tokens can each hold 128 bits
+      When the Basic client obtains 5 refresh tokens for the primary user
+      Then the collected values are distinct and long enough to carry 128 bits
+
+    @should
+    Scenario: Five refresh tokens look long enough for 160 bits
+      When the Basic client obtains 5 refresh tokens for the primary user
+      Then the collected values look long enough to carry 160 bits

@@ -57,7 +57,7 @@ Feature: Proof Key for Code Exchange (RFC 7636)
 
   Rule: A token request with a code_verifier is accepted only if the authorization request had a code_challenge (RFC 9700 §2.1.1, §4.8.2)
 
-    @rfc9700-2.1.1 @rfc9700-4.8.2 @must @R59 @needs.basic_client @needs.pkce
+    @rfc9700-2.1.1 @rfc9700-4.8.2 @must @R59 @needs.basic_client @needs.pkce @needs.pkce_optional
     Scenario: A code requested without a challenge is redeemed with a verifier
       Given the Basic client does not use PKCE
       And the Basic client has an authorization code for the primary user

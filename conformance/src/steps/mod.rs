@@ -10,6 +10,7 @@
 //! `(omitted)` leaves the parameter out.
 
 pub mod authorize;
+pub mod entropy;
 pub mod http;
 pub mod introspect;
 pub mod metadata;
@@ -179,6 +180,11 @@ pub fn substitute(
             .map(|c| c.redirect_uri.clone())
             .or_else(|| w.client(client).ok().and_then(|c| c.redirect_uri))
             .ok_or_else(|| Mismatch::cannot("no redirect_uri is known for this client"))?,
+        "redirect_uri_with_query" => {
+            w.client(client)?.redirect_uri_with_query.ok_or_else(|| {
+                Mismatch::cannot("the client has no redirect_uri_with_query in the profile")
+            })?
+        }
         "client_id" => w.client(client)?.id,
         "scope" => w.client(client)?.scope.unwrap_or_default(),
         "resource_scope" => resource()?.scope,

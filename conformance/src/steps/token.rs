@@ -5,6 +5,7 @@ use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use serde_json::Value;
 
+use super::entropy::{VSCHAR_BITS, alphabet_bits};
 use super::params::{AuthVariant, ClientParam, UserParam};
 use super::{apply_overrides, authenticated_post, endpoint, send, table_params};
 use crate::http::{Exchange, Outgoing};
@@ -693,10 +694,6 @@ fn batch_tokens(w: &OAuthWorld) -> Result<Vec<String>, Mismatch> {
     Ok(tokens)
 }
 
-/// RFC 6749 Appendix A.12: `access-token = 1*VSCHAR`, 95 symbols, so a token of `n`
-/// characters holds at most `n * log2(95)` bits whatever its encoding.
-const VSCHAR_BITS: f64 = 6.569_855_608_330_948;
-
 #[then(expr = "the access tokens are distinct and long enough to carry 128 bits")]
 async fn tokens_carry_128(w: &mut OAuthWorld) -> Check {
     let tokens = batch_tokens(w)?;
@@ -718,27 +715,6 @@ async fn tokens_carry_128(w: &mut OAuthWorld) -> Check {
         || format!("a token of {shortest} characters (at most {bits:.0} bits)"),
         &x,
     )
-}
-
-/// The smallest common alphabet that holds every character seen: hex, base32,
-/// base64(url) or any visible ASCII. A heuristic: a sample shows the alphabet a
-/// generator uses, not a guarantee of it.
-fn alphabet_bits(tokens: &[String]) -> (f64, &'static str) {
-    let all = |f: fn(char) -> bool| tokens.iter().all(|t| t.chars().all(f));
-    let (size, name): (u32, &str) = if all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-        || all(|c| c.is_ascii_digit() || ('A'..='F').contains(&c))
-    {
-        (16, "hexadecimal")
-    } else if all(|c| c.is_ascii_hexdigit()) {
-        (22, "mixed-case hexadecimal")
-    } else if all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c) || c == '=') {
-        (33, "base32")
-    } else if all(|c| c.is_ascii_alphanumeric() || "-._~+/=".contains(c)) {
-        (68, "base64 or base64url")
-    } else {
-        (95, "visible ASCII")
-    };
-    (f64::from(size).log2(), name)
 }
 
 #[then(expr = "the access tokens look long enough to carry 160 bits")]

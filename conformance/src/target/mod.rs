@@ -86,6 +86,8 @@ pub struct Client {
     pub redirect_uri: Option<String>,
     /// The scope to request.
     pub scope: Option<String>,
+    /// A registered redirection URI with a query component.
+    pub redirect_uri_with_query: Option<String>,
 }
 
 /// A user the runner may log in as.
@@ -281,6 +283,7 @@ impl Target {
                     auth,
                     redirect_uri: c.redirect_uri.clone(),
                     scope: c.scope.clone(),
+                    redirect_uri_with_query: c.redirect_uri_with_query.clone(),
                 },
             );
         }
@@ -373,7 +376,7 @@ async fn discover(
 ///
 /// Names: the grant types; `pkce`, `pkce_plain`, `revocation`, `introspection`,
 /// `refresh_rotation`, `metadata`, `iss_parameter`, `pkce_required_for_public`,
-/// `brute_force_protection`, `oauth21`, `tls`, `resource`, `login`, `user_tokens`, one per client role
+/// `brute_force_protection`, `oauth21`, `pkce_optional`, `redirect_uri_with_query`, `tls`, `resource`, `login`, `user_tokens`, one per client role
 /// ([`ClientRole::capability`]), `secondary_user`, `code_expiry`, `token_expiry`.
 fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
     let c = &p.capabilities;
@@ -436,6 +439,17 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
     );
     flag("brute_force_protection", c.brute_force_protection, false);
     flag("oauth21", c.oauth21, false);
+    // Codes without PKCE can be obtained only where PKCE is optional for confidential
+    // clients.
+    if !c.pkce_required.unwrap_or(false) && !c.oauth21.unwrap_or(false) {
+        set.insert("pkce_optional".into());
+    }
+    if t.clients
+        .values()
+        .any(|c| c.redirect_uri_with_query.is_some())
+    {
+        set.insert("redirect_uri_with_query".into());
+    }
     // TLS requirements can only be checked against an https target.
     if t.issuer
         .as_deref()

@@ -76,6 +76,10 @@ pub struct ClientProfile {
     /// The scope to request (space-separated).
     #[serde(default)]
     pub scope: Option<String>,
+    /// Another registered redirection URI, one that has a query component (for the
+    /// check that the query is kept, RFC 6749 §3.1.2).
+    #[serde(default)]
+    pub redirect_uri_with_query: Option<String>,
 }
 
 /// `[users.<role>]`.
@@ -168,6 +172,8 @@ pub struct CapabilitiesProfile {
     pub iss_parameter: Option<bool>,
     /// Public clients must use PKCE.
     pub pkce_required_for_public: Option<bool>,
+    /// Every client must use PKCE (OAuth 2.1).
+    pub pkce_required: Option<bool>,
     /// Repeated wrong passwords are throttled.
     pub brute_force_protection: Option<bool>,
     /// The target follows the OAuth 2.1 / RFC 9700 profile: no password grant, PKCE
