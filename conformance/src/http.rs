@@ -192,9 +192,19 @@ pub struct SendError {
     pub unreachable: bool,
 }
 
+/// Installs the TLS crypto provider (ring) once per process, for https targets.
+fn tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Fails only when another provider is already installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 impl Http {
     /// A client with a per-request timeout that never follows redirects.
     pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
+        tls_provider();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
@@ -207,6 +217,7 @@ impl Http {
 
     /// A client with its own cookie jar (for the login driver), same settings.
     pub fn with_cookies(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+        tls_provider();
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
@@ -259,12 +270,16 @@ pub async fn send_with(client: &reqwest::Client, out: Outgoing) -> Result<Exchan
     }
     let mut resp = req.send().await.map_err(|e| {
         let unreachable = e.is_connect();
+        // The URL (which may carry secrets in its query) is already in the message,
+        // redacted; the error's own copy is dropped.
+        let e = e.without_url();
+        let chain = error_chain(&e);
         let reason = if e.is_timeout() {
             "no response within the timeout".to_owned()
         } else if e.is_connect() {
-            "could not connect".to_owned()
+            format!("could not connect ({chain})")
         } else {
-            format!("request failed: {}", error_chain(&e))
+            format!("request failed: {chain}")
         };
         fail(reason, unreachable)
     })?;

@@ -94,6 +94,9 @@ pub enum RunError {
     /// No features.
     #[error("no features folder at {0}")]
     NoFeatures(String),
+    /// A feature file does not parse.
+    #[error("a feature does not parse: {0}")]
+    Parse(String),
 }
 
 /// Whether a scenario is selected by the tag expression, and which capabilities it
@@ -111,6 +114,135 @@ pub fn selection(
         .map(str::to_owned)
         .collect();
     (selected, missing)
+}
+
+/// A scenario as `--list` shows it.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// Feature file, relative to the features folder.
+    pub feature: String,
+    /// Line of the scenario.
+    pub line: usize,
+    /// Scenario name.
+    pub name: String,
+    /// Every tag that applies.
+    pub tags: std::collections::BTreeSet<String>,
+    /// Capabilities the target lacks (empty: it would run).
+    pub missing: Vec<String>,
+}
+
+/// The scenarios a run would select, without running them (features that do not parse
+/// are an error).
+pub fn list(target: &Target, opts: &RunOptions) -> Result<Vec<Listed>, RunError> {
+    if !opts.features.is_dir() {
+        return Err(RunError::NoFeatures(opts.features.display().to_string()));
+    }
+    let expr = match &opts.tags {
+        Some(t) => Some(
+            t.parse::<cucumber::gherkin::tagexpr::TagOperation>()
+                .map_err(|_| RunError::Tags(t.clone()))?,
+        ),
+        None => None,
+    };
+    let root = opts
+        .features
+        .canonicalize()
+        .unwrap_or_else(|_| opts.features.clone());
+    let mut files = Vec::new();
+    collect_features(&root, &mut files);
+    files.sort();
+    let mut out = Vec::new();
+    for path in files {
+        let feature =
+            cucumber::gherkin::Feature::parse_path(&path, cucumber::gherkin::GherkinEnv::default())
+                .map_err(|e| RunError::Parse(format!("{}: {e}", path.display())))?;
+        let rel = relative(&root, Some(&path));
+        let mut add = |rule: Option<&cucumber::gherkin::Rule>, s: &cucumber::gherkin::Scenario| {
+            let tags = all_tags(&feature, rule, s);
+            let (selected, missing) = selection(&tags, expr.as_ref(), target);
+            if selected {
+                out.push(Listed {
+                    feature: rel.clone(),
+                    line: s.position.line,
+                    name: s.name.clone(),
+                    tags,
+                    missing,
+                });
+            }
+        };
+        for s in &feature.scenarios {
+            add(None, s);
+        }
+        for r in &feature.rules {
+            for s in &r.scenarios {
+                add(Some(r), s);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn collect_features(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_features(&p, out);
+        } else if p.extension().is_some_and(|x| x == "feature") {
+            out.push(p);
+        }
+    }
+}
+
+/// Checks, before any scenario, that the login page can be driven: one authorization
+/// request for the primary user must come back to the client's redirection URI.
+/// `Ok(None)` when the target has no login to check.
+pub async fn preflight_login(target: &Target, timeout: Duration) -> Result<Option<String>, String> {
+    if !target.has("login") {
+        return Ok(None);
+    }
+    let Some(user) = target.primary.as_ref() else {
+        return Ok(None);
+    };
+    let Some(client) = target::ClientRole::ALL
+        .iter()
+        .filter_map(|r| target.client(*r))
+        .find(|c| c.redirect_uri.is_some())
+    else {
+        return Ok(None);
+    };
+    let Some(endpoint) = target.endpoints.authorization.clone() else {
+        return Ok(None);
+    };
+    let redirect_uri = client.redirect_uri.clone().unwrap_or_default();
+    let verifier = steps::authorize::random();
+    let mut params = vec![
+        ("response_type".to_owned(), "code".to_owned()),
+        ("client_id".to_owned(), client.id.clone()),
+        ("redirect_uri".to_owned(), redirect_uri.clone()),
+        ("state".to_owned(), steps::authorize::random()),
+    ];
+    if let Some(s) = &client.scope {
+        params.push(("scope".into(), s.clone()));
+    }
+    if target.has("pkce") {
+        params.push(("code_challenge".into(), steps::authorize::s256(&verifier)));
+        params.push(("code_challenge_method".into(), "S256".into()));
+    }
+    let sep = if endpoint.contains('?') { '&' } else { '?' };
+    let url = format!("{endpoint}{sep}{}", http::encode_pairs(&params));
+    match login::drive(&url, &redirect_uri, user, &target.login, timeout, true).await {
+        Ok(resp) => Ok(Some(match resp.get("error") {
+            Some(e) => format!("the login came back with error={e}"),
+            None => "the login came back with a code".to_owned(),
+        })),
+        Err(e) => Err(format!(
+            "login failed before any check ({} client, primary user): {e}",
+            client.role.key()
+        )),
+    }
 }
 
 /// Runs the features against a target.

@@ -40,6 +40,13 @@ struct Cli {
     /// Timeout of every HTTP request, in seconds.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
+    /// Print the scenarios that would run, with their tags, without running them.
+    #[arg(long)]
+    list: bool,
+    /// A profile set that changes expectations: `oauth21` runs the OAuth 2.1 / RFC 9700
+    /// scenarios (the password grant refused, PKCE required, query tokens refused).
+    #[arg(long, value_parser = ["oauth21"])]
+    profile_set: Option<String>,
 }
 
 fn could_not_run(msg: &str) -> ExitCode {
@@ -68,7 +75,7 @@ async fn main() -> ExitCode {
                 Err(e) => return could_not_run(&format!("{}: {e}", path.display())),
             }
         }
-        None => match Embedded::start().await {
+        None => match Embedded::start_with(cli.profile_set.as_deref() == Some("oauth21")).await {
             Ok((e, p)) => (Some(e), p),
             Err(e) => return could_not_run(&format!("{e}")),
         },
@@ -77,11 +84,51 @@ async fn main() -> ExitCode {
         Ok(h) => h,
         Err(e) => return could_not_run(&e.to_string()),
     };
-    let target = match Target::resolve(profile, cli.issuer.clone(), &http).await {
+    let mut target = match Target::resolve(profile, cli.issuer.clone(), &http).await {
         Ok(t) => t,
         Err(e) => return could_not_run(&e.to_string()),
     };
+    if cli.profile_set.as_deref() == Some("oauth21") {
+        target.capabilities.insert("oauth21".to_owned());
+        target.capabilities.remove("pkce_optional");
+    }
     let name = target.name.clone();
+    if cli.list {
+        let listed = match conformance::list(&target, &opts) {
+            Ok(l) => l,
+            Err(e) => return could_not_run(&e.to_string()),
+        };
+        for l in &listed {
+            let tags: Vec<String> = l.tags.iter().map(|t| format!("@{t}")).collect();
+            let status = if l.missing.is_empty() {
+                String::new()
+            } else {
+                format!("  [not applicable: needs {}]", l.missing.join(", "))
+            };
+            println!(
+                "{}:{}  {}  {}{status}",
+                l.feature,
+                l.line,
+                l.name,
+                tags.join(" ")
+            );
+        }
+        let runnable = listed.iter().filter(|l| l.missing.is_empty()).count();
+        println!(
+            "{} scenarios selected, {runnable} would run against {name}",
+            listed.len()
+        );
+        if let Some(e) = embedded {
+            e.stop().await;
+        }
+        return ExitCode::from(EXIT_CONFORMANT);
+    }
+    if let Err(e) = conformance::preflight_login(&target, opts.timeout).await {
+        if let Some(em) = embedded {
+            em.stop().await;
+        }
+        return could_not_run(&e);
+    }
     let result = run(target, &opts).await;
     if let Some(e) = embedded {
         e.stop().await;

@@ -44,6 +44,13 @@ impl Embedded {
     /// Starts the bundled server and returns it with its profile (issuer set to its
     /// URL).
     pub async fn start() -> Result<(Self, Profile), EmbeddedError> {
+        Self::start_with(false).await
+    }
+
+    /// Starts the bundled server, as an OAuth 2.1 / RFC 9700 style server when
+    /// `oauth21` is set (no password grant, PKCE required for every client), with the
+    /// profile saying so.
+    pub async fn start_with(oauth21: bool) -> Result<(Self, Profile), EmbeddedError> {
         let dir = tempfile::tempdir()?;
         let seed = dir.path().join("seed.json");
         std::fs::write(&seed, SEED)?;
@@ -52,12 +59,21 @@ impl Embedded {
         config.bcrypt_cost = 4;
         config.code_ttl = CODE_TTL;
         config.access_token_ttl = ACCESS_TOKEN_TTL;
+        if oauth21 {
+            config.password_grant = false;
+            config.pkce_required = true;
+        }
         let listener = bind(([127, 0, 0, 1], 0).into()).await?;
         let server = Server::start(config, listener).await?;
         let mut profile = Profile::from_toml(PROFILE)?;
         profile.issuer = Some(server.url());
         profile.lifetimes.code = Some(u64::try_from(CODE_TTL).unwrap_or(60));
         profile.lifetimes.access_token = Some(u64::try_from(ACCESS_TOKEN_TTL).unwrap_or(3600));
+        if oauth21 {
+            profile.name = Some("reference-server (OAuth 2.1 profile)".into());
+            profile.capabilities.oauth21 = Some(true);
+            profile.capabilities.pkce_required = Some(true);
+        }
         Ok((Self { server, _dir: dir }, profile))
     }
 
