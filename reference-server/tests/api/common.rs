@@ -55,6 +55,7 @@ impl TestServer {
         let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let server = Server::start(config, listener).await.unwrap();
         let addr = server.addr();
+        install_tls();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(30))
@@ -457,4 +458,13 @@ impl Reply {
             .trim()
             .to_ascii_lowercase()
     }
+}
+
+/// Installs the TLS crypto provider reqwest needs in this workspace (its
+/// `rustls-no-provider` feature, chosen for the conformance runner's https targets), once.
+pub fn install_tls() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }

@@ -206,6 +206,7 @@ pub struct Browser {
 impl Browser {
     /// A fresh user agent (empty cookie jar) for a server.
     pub fn new(s: &TestServer) -> Self {
+        crate::common::install_tls();
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
