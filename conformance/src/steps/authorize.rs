@@ -17,7 +17,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::params::{AuthVariant, ClientParam, UserParam};
 use super::token::{parallel, password_tokens, token_request, token_set};
-use super::{authenticated_post, endpoint, substitute};
+use super::{authenticated_post, endpoint};
 use crate::http::{Exchange, Outgoing, encode_pairs, redact_url};
 use crate::login::{AuthResponse, Browser, Ended, Visit};
 use crate::mismatch::{Check, Mismatch};
@@ -111,74 +111,6 @@ fn default_request(w: &mut OAuthWorld, role: ClientRole) -> Result<Request, Mism
     Ok((params, verifier, challenge))
 }
 
-/// A table value with its placeholders replaced: a whole-cell placeholder as
-/// [`substitute`] reads it, and placeholders inside a longer value (`<redirect_uri>/`)
-/// too. `(omitted)` is `None`.
-fn interpolate(w: &OAuthWorld, role: ClientRole, value: &str) -> Result<Option<String>, Mismatch> {
-    if value == "(omitted)" || (value.starts_with('<') && value.ends_with('>')) {
-        return substitute(w, role, value);
-    }
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(i) = rest.find('<') {
-        let Some(j) = rest[i..].find('>').map(|j| i + j) else {
-            break;
-        };
-        let name = &rest[i + 1..j];
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.')
-        {
-            out.push_str(&rest[..=i]);
-            rest = &rest[i + 1..];
-            continue;
-        }
-        out.push_str(&rest[..i]);
-        out.push_str(&substitute(w, role, &rest[i..=j])?.unwrap_or_default());
-        rest = &rest[j + 1..];
-    }
-    out.push_str(rest);
-    Ok(Some(out))
-}
-
-/// Applies table overrides to default parameters: a row replaces the parameter of the
-/// same name, `(omitted)` removes it, `(repeated)` sends it twice, an empty cell sends
-/// it without a value; placeholders may sit inside a value.
-fn overrides(
-    w: &OAuthWorld,
-    role: ClientRole,
-    defaults: Vec<(String, String)>,
-    step: Option<&Step>,
-) -> Result<Vec<(String, String)>, Mismatch> {
-    let mut params = defaults;
-    let Some(table) = step.and_then(|s| s.table.as_ref()) else {
-        return Ok(params);
-    };
-    for row in &table.rows {
-        let (Some(k), Some(v)) = (row.first(), row.get(1)) else {
-            return Err(Mismatch::cannot("a parameter table needs two columns"));
-        };
-        if k == "parameter" && v == "value" {
-            continue;
-        }
-        if v == "(repeated)" {
-            let existing = params
-                .iter()
-                .find(|(n, _)| n == k)
-                .cloned()
-                .unwrap_or_else(|| (k.clone(), "x".into()));
-            params.push(existing);
-            continue;
-        }
-        params.retain(|(n, _)| n != k);
-        if let Some(v) = interpolate(w, role, v)? {
-            params.push((k.clone(), v));
-        }
-    }
-    Ok(params)
-}
-
 fn authorization_url(w: &OAuthWorld, params: &[(String, String)]) -> Result<String, Mismatch> {
     let base = endpoint(w, "authorization")?;
     let sep = if base.contains('?') { '&' } else { '?' };
@@ -207,7 +139,7 @@ async fn run_authorization(w: &mut OAuthWorld, a: Authorization<'_>) -> Check {
         verifier = Some(Secret::new(p.verifier.clone()));
         challenge = Some(p.challenge.clone());
     }
-    let params = overrides(w, a.role, defaults, a.table)?;
+    let params = super::apply_overrides(w, a.role, defaults, a.table)?;
     w.state = params
         .iter()
         .find(|(k, _)| k == "state")
@@ -302,7 +234,7 @@ async fn redeem(w: &mut OAuthWorld, role: ClientRole, table: Option<&Step>) -> C
     if let Some(v) = &code.verifier {
         params.push(("code_verifier".into(), v.expose().to_owned()));
     }
-    let params = overrides(w, role, params, table)?;
+    let params = super::apply_overrides(w, role, params, table)?;
     token_request(w, role, params, AuthVariant::AsRegistered).await?;
     Ok(())
 }

@@ -225,16 +225,52 @@ pub fn table_params(
     Ok(out)
 }
 
+/// A table value with its placeholders replaced: a whole-cell placeholder as
+/// [`substitute`] reads it, and placeholders inside a longer value (`<redirect_uri>/`)
+/// too. `(omitted)` is `None`.
+pub fn interpolate(
+    w: &OAuthWorld,
+    role: ClientRole,
+    value: &str,
+) -> Result<Option<String>, Mismatch> {
+    if value == "(omitted)" || (value.starts_with('<') && value.ends_with('>')) {
+        return substitute(w, role, value);
+    }
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(i) = rest.find('<') {
+        let Some(j) = rest[i..].find('>').map(|j| i + j) else {
+            break;
+        };
+        let name = &rest[i + 1..j];
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.')
+        {
+            out.push_str(&rest[..=i]);
+            rest = &rest[i + 1..];
+            continue;
+        }
+        out.push_str(&rest[..i]);
+        out.push_str(&substitute(w, role, &rest[i..=j])?.unwrap_or_default());
+        rest = &rest[j + 1..];
+    }
+    out.push_str(rest);
+    Ok(Some(out))
+}
+
 /// Applies table overrides to default parameters: a row replaces the parameter of the
-/// same name, `(omitted)` removes it, and `(repeated)` sends it twice.
+/// same name, `(omitted)` removes it, `(repeated)` sends it twice, an empty cell sends
+/// it without a value; placeholders may sit inside a value (`<redirect_uri>/`).
 pub fn apply_overrides(
     w: &OAuthWorld,
     client: ClientRole,
     defaults: Vec<(String, String)>,
-    step: &cucumber::gherkin::Step,
+    step: Option<&cucumber::gherkin::Step>,
 ) -> Result<Vec<(String, String)>, Mismatch> {
     let mut params = defaults;
-    let Some(table) = step.table.as_ref() else {
+    let Some(table) = step.and_then(|s| s.table.as_ref()) else {
         return Ok(params);
     };
     for row in &table.rows {
@@ -254,7 +290,7 @@ pub fn apply_overrides(
             continue;
         }
         params.retain(|(n, _)| n != k);
-        if let Some(v) = substitute(w, client, v)? {
+        if let Some(v) = interpolate(w, client, v)? {
             params.push((k.clone(), v));
         }
     }

@@ -218,7 +218,7 @@ async fn password_with_overrides(
         ("username".to_owned(), user.username.clone()),
         ("password".to_owned(), user.password.expose().to_owned()),
     ];
-    let params = apply_overrides(w, c.0, defaults, step)?;
+    let params = apply_overrides(w, c.0, defaults, Some(step))?;
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
 }
@@ -438,7 +438,7 @@ async fn refresh_with_overrides(w: &mut OAuthWorld, c: ClientParam, step: &Step)
             current_refresh(w)?.expose().to_owned(),
         ),
     ];
-    let params = apply_overrides(w, c.0, defaults, step)?;
+    let params = apply_overrides(w, c.0, defaults, Some(step))?;
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
 }
@@ -450,7 +450,7 @@ async fn client_credentials_with_overrides(
     step: &Step,
 ) -> Check {
     let defaults = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
-    let params = apply_overrides(w, c.0, defaults, step)?;
+    let params = apply_overrides(w, c.0, defaults, Some(step))?;
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
 }

@@ -6,10 +6,11 @@
 use cucumber::gherkin::Step;
 use cucumber::when;
 
-use super::{authorization_url, default_request, login_failed, overrides, record};
+use super::{authorization_url, default_request, login_failed, record};
 use crate::http::Outgoing;
 use crate::login::{Browser, Visit, csrf};
 use crate::mismatch::{Check, Mismatch};
+use crate::steps::apply_overrides as overrides;
 use crate::steps::params::{ClientParam, UserParam};
 use crate::steps::{endpoint, send};
 use crate::world::OAuthWorld;
