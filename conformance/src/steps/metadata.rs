@@ -448,10 +448,18 @@ async fn every_endpoint_answers(w: &mut OAuthWorld) -> Check {
         }
     }
     if let Some(url) = metadata_url(&d, "token_endpoint") {
-        let params = vec![
+        // A well-formed redemption but for the code: the redirect_uri every authorization
+        // request of the suite carries (RFC 6749 §4.1.3: REQUIRED then), and a
+        // code_verifier for servers that require PKCE, so that only the unknown code is
+        // wrong and a server may not answer invalid_request for a missing parameter.
+        let mut params = vec![
             ("grant_type".to_owned(), "authorization_code".to_owned()),
             ("code".to_owned(), random()),
         ];
+        if let Some(redirect) = &client.redirect_uri {
+            params.push(("redirect_uri".to_owned(), redirect.clone()));
+        }
+        params.push(("code_verifier".to_owned(), random()));
         send(
             w,
             authenticated_post(&url, &client, params, AuthVariant::AsRegistered),
