@@ -210,6 +210,9 @@ impl Http {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .pool_max_idle_per_host(64)
+            // Shorter than common server keep-alive timeouts (Node's is 5 s), so a pooled
+            // connection is never reused just as the server closes it.
+            .pool_idle_timeout(Duration::from_secs(2))
             .user_agent(concat!("oauth2-conformance/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self { client })
