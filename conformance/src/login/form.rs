@@ -491,7 +491,14 @@ fn submit(
             pairs.push((f.clone(), u.password.expose().to_owned()));
         }
     }
-    if let Some(b) = pick_button(form, login, approve) {
+    // A login form without a deny button is signed in even when the user is to deny:
+    // the refusal comes at the consent step that follows.
+    let button = pick_button(form, login, approve).or_else(|| {
+        (!approve && user.is_some())
+            .then(|| pick_button(form, login, true))
+            .flatten()
+    });
+    if let Some(b) = button {
         if let Some(n) = &b.name {
             pairs.push((n.clone(), b.value.clone()));
         }

@@ -95,11 +95,17 @@ pub async fn password_tokens(
 #[when(expr = "the {client} client requests a token with the password grant for the {user} user")]
 async fn password(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Check {
     let user = w.user(u.0)?;
-    let params = vec![
+    let mut params = vec![
         ("grant_type".to_owned(), "password".to_owned()),
         ("username".to_owned(), user.username.clone()),
         ("password".to_owned(), user.password.expose().to_owned()),
     ];
+    // The scope the profile gives the client, as the authorization request sends it:
+    // without it the server grants its own default scope (RFC 6749 §3.3), which need
+    // not be enough for the resource.
+    if let Some(s) = w.client(c.0)?.scope.clone() {
+        params.push(("scope".to_owned(), s));
+    }
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
 }
