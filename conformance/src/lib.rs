@@ -319,6 +319,15 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
         }
     }
     for s in &mut scenarios {
+        // A MAY is optional: when the target does not do it, the feature is missing,
+        // which is not applicable rather than a failure.
+        if s.level() == report::Level::May {
+            if let Outcome::Failed(msg) = &s.outcome {
+                s.outcome = Outcome::NotApplicable(format!(
+                    "optional (MAY) behaviour the target does not offer:\n{msg}"
+                ));
+            }
+        }
         let reason = expected
             .get(&s.name)
             .or_else(|| s.requirements().iter().find_map(|id| expected.get(id)))
