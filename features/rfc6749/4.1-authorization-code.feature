@@ -188,7 +188,7 @@ Feature: Authorization code grant (RFC 6749 §4.1)
 
   Rule: The authorization code MUST expire shortly after it is issued (§4.1.2, §10.5)
 
-    @rfc6749-4.1.2 @rfc6749-10.5 @must @R30 @R44 @needs.basic_client @needs.code_expiry
+    @rfc6749-4.1.2 @rfc6749-10.5 @must @R30 @R44 @needs.basic_client @needs.code_expiry @slow
     Scenario: Redeeming an authorization code after it has expired
       Given the Basic client has an authorization code for the primary user
       When the client waits until the authorization code has expired

@@ -146,7 +146,7 @@ Feature: Using a bearer token at a protected resource (RFC 6750)
     Scenario: The access token is issued for one hour or less
       Then the access token was issued for at most one hour
 
-    @rfc6750-5.3 @rfc6750-3.1 @should @R95 @needs.token_expiry
+    @rfc6750-5.3 @rfc6750-3.1 @should @R95 @needs.token_expiry @slow
     Scenario: An access token used after its lifetime has ended
       When the client waits until the access token has expired
       And the resource is requested with the access token

@@ -80,7 +80,7 @@ Feature: Token introspection (RFC 7662 §2)
       And the Basic client introspects the refresh token
       Then the token is not active
 
-    @rfc7662-2.2 @must @I3 @needs.token_expiry
+    @rfc7662-2.2 @must @I3 @needs.token_expiry @slow
     Scenario: Introspecting an expired access token
       When the client waits until the access token has expired
       And the Basic client introspects the access token

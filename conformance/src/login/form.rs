@@ -320,6 +320,10 @@ impl Browser {
                     }
                     None => None,
                 }
+            } else if visit.login.consent == Some(false) && sent_credentials {
+                // The profile says there is no consent step: a form after the login is
+                // not approved on the user's behalf, the visit ends at that page.
+                None
             } else {
                 page_forms
                     .iter()

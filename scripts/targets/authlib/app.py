@@ -14,7 +14,7 @@ functions where it offers them, so the behaviour checked is the library's.
   /.well-known/oauth-authorization-server (RFC 8414), and the bearer-protected
   /api/me (RFC 6750);
 - users have hashed passwords (werkzeug.security);
-- lifetimes: authorization code 5 s, access token 5 s (short so expiry scenarios run).
+- lifetimes: authorization code 8 s, access token 5 s (short so expiry scenarios run).
 
 Usage: python app.py [--port 18091] [--db path]
 """
@@ -52,7 +52,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 HOST = "127.0.0.1"
 # Authlib's mixins store auth_time / issued_at as whole seconds, so a lifetime of N s
 # ends between N-1 and N s after issue; 5 s leaves room for a loaded machine.
-CODE_LIFETIME = 5
+CODE_LIFETIME = 8
 ACCESS_TOKEN_LIFETIME = 5
 REFRESH_TOKEN_LIFETIME = 24 * 3600
 SCOPES = ["profile", "email"]
@@ -257,7 +257,12 @@ def seed():
         ("bob@example.com", "bob-battery-staple"),
     ]
     for email, password in users:
-        db.session.add(User(email=email, password_hash=generate_password_hash(password)))
+        # A cheap but real hash for test users (like the bundled server's bcrypt cost 4):
+        # werkzeug's default scrypt, under the GIL, makes a suite of logins so slow that
+        # 8-second codes expire before they are redeemed.
+        db.session.add(
+            User(email=email, password_hash=generate_password_hash(password, method="pbkdf2:sha256:10000"))
+        )
     code_grants = ["authorization_code", "refresh_token"]
     clients = [
         ("basic-client", "basic-client-secret-0123456789", "client_secret_basic",
