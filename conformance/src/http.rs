@@ -313,6 +313,8 @@ pub async fn send_with(client: &reqwest::Client, out: Outgoing) -> Result<Exchan
             }
         }
     }
+    let body = String::from_utf8_lossy(&bytes).into_owned();
+    witness_response(&headers, &body);
     Ok(Exchange {
         method: out.method.to_string(),
         url: redact_url(&out.url),
@@ -320,7 +322,7 @@ pub async fn send_with(client: &reqwest::Client, out: Outgoing) -> Result<Exchan
         request_body,
         status,
         headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
+        body,
         truncated,
     })
 }
@@ -400,6 +402,12 @@ fn is_secret(name: &str) -> bool {
     SECRET_NAMES.contains(&name)
 }
 
+/// In JSON bodies `code` is an error code (JSON:API, RFC 6750 documents), not an
+/// authorization code, which only travels in redirects and form bodies.
+fn is_secret_member(name: &str) -> bool {
+    name != "code" && is_secret(name)
+}
+
 /// Redacts secret values in a query or form string.
 pub fn redact_query(q: &str) -> String {
     q.split('&')
@@ -444,7 +452,7 @@ fn redact_json(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(map) => {
             for (k, val) in map.iter_mut() {
-                if is_secret(k) && val.is_string() {
+                if is_secret_member(k) && val.is_string() {
                     *val = serde_json::Value::String("[redacted]".into());
                 } else {
                     redact_json(val);
@@ -467,4 +475,74 @@ pub fn excerpt(s: &str, n: usize) -> String {
     } else {
         format!("{}…", flat.chars().take(n).collect::<String>())
     }
+}
+
+/// Every secret the runner has seen in this process: tokens and codes from responses,
+/// and the profile's client secrets and passwords. Reports are checked against it before
+/// they are written ([`scrub`]), a second line of defence behind the redaction above.
+static SEEN: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Shortest value treated as a secret by [`scrub`] (shorter ones would match ordinary
+/// words).
+const MIN_SECRET_LEN: usize = 8;
+
+/// Remembers a secret value.
+pub fn witness(value: &str) {
+    if value.len() >= MIN_SECRET_LEN {
+        if let Ok(mut seen) = SEEN.lock() {
+            seen.insert(value.to_owned());
+        }
+    }
+}
+
+/// The secrets seen so far.
+pub fn witnessed() -> Vec<String> {
+    SEEN.lock()
+        .map(|s| s.iter().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn witness_json(v: &serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map {
+                match val.as_str() {
+                    Some(s) if is_secret_member(k) => witness(s),
+                    _ => witness_json(val),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(witness_json),
+        _ => {}
+    }
+}
+
+fn witness_response(headers: &HeaderMap, body: &str) {
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(body) {
+        witness_json(&v);
+    }
+    if let Some(loc) = headers.get("location").and_then(|v| v.to_str().ok()) {
+        for part in loc.split(['?', '#']).skip(1) {
+            for (k, v) in decode_pairs(part) {
+                if is_secret(&k) {
+                    witness(&v);
+                }
+            }
+        }
+    }
+}
+
+/// Replaces every witnessed secret in `text` with `[redacted]`; returns the text and
+/// how many replacements were needed (0 when redaction upstream did its job).
+pub fn scrub(text: &str) -> (String, usize) {
+    let mut out = text.to_owned();
+    let mut n = 0;
+    for secret in witnessed() {
+        if out.contains(&secret) {
+            n += out.matches(&secret).count();
+            out = out.replace(&secret, "[redacted]");
+        }
+    }
+    (out, n)
 }

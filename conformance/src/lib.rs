@@ -129,6 +129,8 @@ pub struct Listed {
     pub tags: std::collections::BTreeSet<String>,
     /// Capabilities the target lacks (empty: it would run).
     pub missing: Vec<String>,
+    /// How many runs it makes (the example rows of an outline, else 1).
+    pub runs: usize,
 }
 
 /// The scenarios a run would select, without running them (features that do not parse
@@ -161,12 +163,22 @@ pub fn list(target: &Target, opts: &RunOptions) -> Result<Vec<Listed>, RunError>
             let tags = all_tags(&feature, rule, s);
             let (selected, missing) = selection(&tags, expr.as_ref(), target);
             if selected {
+                let rows: usize = s
+                    .examples
+                    .iter()
+                    .map(|e| {
+                        e.table
+                            .as_ref()
+                            .map_or(0, |t| t.rows.len().saturating_sub(1))
+                    })
+                    .sum();
                 out.push(Listed {
                     feature: rel.clone(),
                     line: s.position.line,
                     name: s.name.clone(),
                     tags,
                     missing,
+                    runs: if s.examples.is_empty() { 1 } else { rows },
                 });
             }
         };
@@ -257,6 +269,7 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
         ),
         None => None,
     };
+    let expr_text = expr.clone();
     let http = http::Http::new(opts.timeout).map_err(|e| RunError::Http(e.to_string()))?;
     let expected = target.expected_failures.clone();
     let ctx = Arc::new(Context {
@@ -275,7 +288,15 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
     let filter_root = root.clone();
     let filter_skipped = skipped.clone();
     let filter_ctx = ctx.clone();
-    let collector = Collector::new(results.clone(), &root, 0);
+    let total = list(&ctx.target, opts)
+        .map(|l| {
+            l.iter()
+                .filter(|s| s.missing.is_empty())
+                .map(|s| s.runs)
+                .sum()
+        })
+        .unwrap_or(0);
+    let collector = Collector::new(results.clone(), &root, total);
     OAuthWorld::cucumber()
         .max_concurrent_scenarios(opts.concurrency)
         .with_writer(collector.normalized())
@@ -345,13 +366,21 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
     if let Ok(index) = requirements::load(&root.join("requirements.tsv")) {
         for r in index {
             if let Some(reason) = &r.not_checkable {
+                // Tagged like a scenario of its document, so --tags selects them alike.
+                let tags: std::collections::BTreeSet<String> =
+                    [r.id.clone(), r.level.clone(), r.document.clone()]
+                        .into_iter()
+                        .collect();
+                if !expr_text.as_ref().is_none_or(|op| op.eval(tags.iter())) {
+                    continue;
+                }
                 scenarios.push(ScenarioResult {
                     feature: format!("{}/requirements.tsv", r.document),
                     feature_name: "Requirements a black box cannot check".into(),
                     rule: None,
                     name: format!("{}: {}", r.id, r.text),
                     line: 0,
-                    tags: [r.id.clone(), r.level.clone()].into_iter().collect(),
+                    tags,
                     outcome: Outcome::NotApplicable(format!("not checkable over HTTP: {reason}")),
                 });
             }

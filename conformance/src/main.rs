@@ -40,6 +40,12 @@ struct Cli {
     /// Timeout of every HTTP request, in seconds.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
+    /// Write the result as JSON (schema in docs/report-json.md).
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+    /// Write the result as JUnit XML.
+    #[arg(long, value_name = "PATH")]
+    junit: Option<PathBuf>,
     /// Print the scenarios that would run, with their tags, without running them.
     #[arg(long)]
     list: bool,
@@ -58,6 +64,11 @@ fn could_not_run(msg: &str) -> ExitCode {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let started = Instant::now();
+    let started_at = conformance::report::json::rfc3339(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    );
     let mut opts = RunOptions::new(cli.features.clone().unwrap_or_else(default_features_dir));
     opts.tags = cli.tags.clone();
     opts.strict = cli.strict;
@@ -93,6 +104,11 @@ async fn main() -> ExitCode {
         target.capabilities.remove("pkce_optional");
     }
     let name = target.name.clone();
+    let target_info = conformance::report::json::TargetInfo {
+        name: target.name.clone(),
+        issuer: target.issuer.clone(),
+        profile: cli.profile.as_ref().map(|p| p.display().to_string()),
+    };
     if cli.list {
         let listed = match conformance::list(&target, &opts) {
             Ok(l) => l,
@@ -137,10 +153,43 @@ async fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return could_not_run(&e.to_string()),
     };
-    print!(
-        "{}",
-        conformance::report::console::render(&result, &name, started.elapsed())
+    let console = conformance::report::console::render_with(
+        &result,
+        &name,
+        started.elapsed(),
+        conformance::report::console::use_colour(),
     );
+    print!("{}", conformance::http::scrub(&console).0);
+    let report = conformance::report::json::build(
+        &result,
+        target_info,
+        started_at,
+        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    );
+    let outputs = [
+        (
+            cli.json.as_ref(),
+            conformance::report::json::render(&report),
+        ),
+        (
+            cli.junit.as_ref(),
+            conformance::report::junit::render(&report),
+        ),
+    ];
+    for (path, text) in outputs {
+        if let Some(path) = path {
+            let (text, leaked) = conformance::http::scrub(&text);
+            if leaked > 0 {
+                eprintln!(
+                    "oauth2-conformance: {leaked} secret value(s) reached {} and were removed; please report this bug",
+                    path.display()
+                );
+            }
+            if let Err(e) = std::fs::write(path, text) {
+                return could_not_run(&format!("cannot write {}: {e}", path.display()));
+            }
+        }
+    }
     if result.scenarios.is_empty() {
         return could_not_run("no scenario was selected");
     }

@@ -136,7 +136,12 @@ impl Collector {
                     self.done += 1;
                     if self.progress {
                         let mut err = std::io::stderr();
-                        let _ = write!(err, "\r{} of {} scenarios run", self.done, self.total);
+                        let _ = write!(
+                            err,
+                            "\r{} of {} scenarios done",
+                            self.done,
+                            self.total.max(self.done)
+                        );
                         let _ = err.flush();
                     }
                     if let Ok(mut all) = self.results.lock() {

@@ -15,8 +15,33 @@ struct Counts {
     unexpected: usize,
 }
 
+/// Whether to colour the console: only on a terminal, and never with `NO_COLOR` set.
+pub fn use_colour() -> bool {
+    use std::io::IsTerminal as _;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+/// Wraps `text` in an ANSI colour (`31` red, `32` green, `33` yellow).
+fn paint(text: &str, code: &str, colour: bool) -> String {
+    if colour {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// Renders the summary and failures as plain text.
 pub fn render(run: &RunResult, target: &str, elapsed: std::time::Duration) -> String {
+    render_with(run, target, elapsed, false)
+}
+
+/// Renders the summary and failures, coloured when `colour` is set.
+pub fn render_with(
+    run: &RunResult,
+    target: &str,
+    elapsed: std::time::Duration,
+    colour: bool,
+) -> String {
     let mut table: BTreeMap<(String, Level), Counts> = BTreeMap::new();
     let mut total = Counts::default();
     for r in &run.scenarios {
@@ -68,7 +93,14 @@ pub fn render(run: &RunResult, target: &str, elapsed: std::time::Duration) -> St
         .filter(|r| matches!(r.outcome, Outcome::Failed(_) | Outcome::UnexpectedPass(_)))
         .collect();
     for r in &failures {
-        let _ = writeln!(out, "\nFAILED {}:{}  {}", r.feature, r.line, r.name);
+        let _ = writeln!(
+            out,
+            "\n{} {}:{}  {}",
+            paint("FAILED", "31", colour),
+            r.feature,
+            r.line,
+            r.name
+        );
         let level = r.level().as_str().to_uppercase();
         let counted = if run.counts(r) {
             ""

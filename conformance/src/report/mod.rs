@@ -4,6 +4,10 @@
 pub mod collect;
 pub mod console;
 pub mod json;
+pub mod junit;
+
+#[cfg(test)]
+mod fixture;
 
 use std::collections::BTreeSet;
 

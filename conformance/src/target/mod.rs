@@ -321,6 +321,15 @@ impl Target {
             expected_failures: profile.expected_failures.clone(),
         };
         target.capabilities = capabilities(&target, &profile);
+        // The profile's secrets must never reach a report either.
+        for c in target.clients.values() {
+            if let Some(s) = &c.secret {
+                crate::http::witness(s.expose());
+            }
+        }
+        for u in [&target.primary, &target.secondary].into_iter().flatten() {
+            crate::http::witness(u.password.expose());
+        }
         Ok(target)
     }
 }
