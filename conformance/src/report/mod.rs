@@ -3,6 +3,7 @@
 
 pub mod collect;
 pub mod console;
+pub mod html;
 pub mod json;
 pub mod junit;
 
