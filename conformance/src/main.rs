@@ -18,7 +18,10 @@ use conformance::{
 /// Exit codes: 0 conformant, 1 not conformant, 2 could not run.
 #[derive(Debug, Parser)]
 #[command(name = "oauth2-conformance", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Target profile (TOML); without it, the bundled server is started and checked.
     #[arg(long)]
     profile: Option<PathBuf>,
@@ -46,6 +49,9 @@ struct Cli {
     /// Write the result as JUnit XML.
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
+    /// Write the result as one self-contained HTML page.
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
     /// Print the scenarios that would run, with their tags, without running them.
     #[arg(long)]
     list: bool,
@@ -53,6 +59,39 @@ struct Cli {
     /// scenarios (the password grant refused, PKCE required, query tokens refused).
     #[arg(long, value_parser = ["oauth21"])]
     profile_set: Option<String>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Merge JSON results of several runs into one HTML matrix of requirements x targets.
+    Report {
+        /// JSON result files written with --json.
+        #[arg(required = true, value_name = "RESULT.json")]
+        results: Vec<PathBuf>,
+        /// The HTML page to write.
+        #[arg(long, value_name = "PATH")]
+        html: PathBuf,
+    },
+}
+
+/// `oauth2-conformance report A.json B.json --html matrix.html`.
+fn merge(results: &[PathBuf], html: &PathBuf) -> ExitCode {
+    let mut reports = Vec::new();
+    for path in results {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => return could_not_run(&format!("cannot read {}: {e}", path.display())),
+        };
+        match conformance::report::json::parse(&text) {
+            Ok(r) => reports.push(r),
+            Err(e) => return could_not_run(&format!("{}: {e}", path.display())),
+        }
+    }
+    if let Err(e) = std::fs::write(html, conformance::report::html::render(&reports)) {
+        return could_not_run(&format!("cannot write {}: {e}", html.display()));
+    }
+    println!("wrote {} ({} targets)", html.display(), reports.len());
+    ExitCode::from(EXIT_CONFORMANT)
 }
 
 fn could_not_run(msg: &str) -> ExitCode {
@@ -63,6 +102,9 @@ fn could_not_run(msg: &str) -> ExitCode {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Report { results, html }) = &cli.command {
+        return merge(results, html);
+    }
     let started = Instant::now();
     let started_at = conformance::report::json::rfc3339(
         std::time::SystemTime::now()
@@ -174,6 +216,10 @@ async fn main() -> ExitCode {
         (
             cli.junit.as_ref(),
             conformance::report::junit::render(&report),
+        ),
+        (
+            cli.html.as_ref(),
+            conformance::report::html::render(std::slice::from_ref(&report)),
         ),
     ];
     for (path, text) in outputs {

@@ -120,6 +120,19 @@ mod snapshots {
         insta::assert_snapshot!(super::super::junit::render(&report()));
     }
 
+    /// The HTML page of one run, and the matrix of two.
+    #[test]
+    fn html() {
+        let one = report();
+        let mut other = report();
+        other.target.name = "other-server".to_owned();
+        insta::assert_snapshot!(
+            "html_single",
+            super::super::html::render(std::slice::from_ref(&one))
+        );
+        insta::assert_snapshot!("html_matrix", super::super::html::render(&[one, other]));
+    }
+
     /// The JSON result reads back into the same report.
     #[test]
     fn json_round_trip() {
