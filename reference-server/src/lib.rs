@@ -45,6 +45,16 @@ pub struct State {
     pub issuer: String,
     /// The password verifier.
     pub passwords: Passwords,
+    /// Registered clients, read once at start: they change only when fixtures load,
+    /// which happens before serving, so every request is spared a database read.
+    pub clients: std::collections::HashMap<String, model::Client>,
+}
+
+impl State {
+    /// The registered client with this id.
+    pub fn client(&self, id: &str) -> Option<model::Client> {
+        self.clients.get(id).cloned()
+    }
 }
 
 /// Why the server could not start.
@@ -109,6 +119,11 @@ impl Server {
             fixtures::load(&db, seed, config.bcrypt_cost).await?;
         }
         let passwords = Passwords::new(config.bcrypt_cost).await?;
+        let clients = store::clients::all(&db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
         let issuer = config
             .issuer
             .clone()
@@ -118,6 +133,7 @@ impl Server {
             config,
             issuer: issuer.clone(),
             passwords,
+            clients,
         });
         let (tx, rx) = oneshot::channel::<()>();
         let serve = tokio::spawn(

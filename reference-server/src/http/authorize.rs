@@ -15,7 +15,7 @@ use crate::grant::params::{Params, encode_component};
 use crate::grant::{OAuthError, now};
 use crate::secret::{self, Secret};
 use crate::store::codes::{self, NewCode};
-use crate::store::{clients, users};
+use crate::store::users;
 
 const CSRF_COOKIE: &str = "oauth_csrf";
 
@@ -169,7 +169,7 @@ async fn validated(
     params: &Params,
 ) -> Result<Result<AuthorizeRequest, AuthorizeError>, super::HttpError> {
     let client = match params.get("client_id") {
-        Some(id) => clients::find(&state.db, id).await?,
+        Some(id) => state.client(id),
         None => None,
     };
     Ok(validate(
@@ -180,8 +180,8 @@ async fn validated(
 }
 
 async fn client_name(state: &State, client_id: &str) -> Result<String, super::HttpError> {
-    Ok(clients::find(&state.db, client_id)
-        .await?
+    Ok(state
+        .client(client_id)
         .map_or_else(|| client_id.to_owned(), |c| c.name))
 }
 

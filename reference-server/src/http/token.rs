@@ -18,7 +18,7 @@ use crate::model::Client;
 use crate::secret::{self, Secret};
 use crate::store::codes::{self, CodeOutcome, Redemption};
 use crate::store::tokens::{self, NewGrant, NewToken, RefreshOutcome};
-use crate::store::{clients, users};
+use crate::store::users;
 
 /// The successful token response (§5.1). Not `Debug`: it holds tokens.
 #[derive(Serialize)]
@@ -51,7 +51,7 @@ pub async fn authenticate(
 ) -> Result<Client, HttpError> {
     let query = req.query_params()?;
     let presented = client_auth::presented(req.authorization()?, body, &query)?;
-    let client = clients::find(&state.db, &presented.client_id).await?;
+    let client = state.client(&presented.client_id);
     client_auth::verify(&presented, client.as_ref())?;
     client.ok_or_else(|| OAuthError::invalid_client("client authentication failed").into())
 }

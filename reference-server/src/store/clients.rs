@@ -48,6 +48,18 @@ pub async fn find(db: &Db, client_id: &str) -> Result<Option<Client>, StoreError
     row.as_ref().map(client).transpose()
 }
 
+/// Every registered client.
+pub async fn all(db: &Db) -> Result<Vec<Client>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT client_id, secret_digest, client_name, client_uri, grant_types, redirect_uris,
+                response_types, scope, token_endpoint_auth_method, access_token_ttl
+         FROM clients",
+    )
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter().map(client).collect()
+}
+
 /// Inserts or updates a client's registration (seeding is idempotent).
 pub async fn upsert(db: &Db, c: &Client) -> Result<(), StoreError> {
     sqlx::query(
