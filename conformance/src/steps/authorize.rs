@@ -218,11 +218,12 @@ pub async fn authorize(
     .await
 }
 
-/// Redeems the current code (with any overrides) at the token endpoint.
-async fn redeem(w: &mut OAuthWorld, role: ClientRole, table: Option<&Step>) -> Check {
+/// The token request that redeems the current code (§4.1.3): the code, the
+/// `redirect_uri` when the authorization request sent one, and the PKCE verifier.
+pub fn redemption_params(w: &OAuthWorld) -> Result<Vec<(String, String)>, Mismatch> {
     let code = w
         .code
-        .clone()
+        .as_ref()
         .ok_or_else(|| Mismatch::cannot("no authorization code was obtained"))?;
     let mut params = vec![
         ("grant_type".to_owned(), "authorization_code".to_owned()),
@@ -234,6 +235,12 @@ async fn redeem(w: &mut OAuthWorld, role: ClientRole, table: Option<&Step>) -> C
     if let Some(v) = &code.verifier {
         params.push(("code_verifier".into(), v.expose().to_owned()));
     }
+    Ok(params)
+}
+
+/// Redeems the current code (with any overrides) at the token endpoint.
+async fn redeem(w: &mut OAuthWorld, role: ClientRole, table: Option<&Step>) -> Check {
+    let params = redemption_params(w)?;
     let params = super::apply_overrides(w, role, params, table)?;
     token_request(w, role, params, AuthVariant::AsRegistered).await?;
     Ok(())

@@ -99,8 +99,10 @@ async fn succeeds(w: &mut OAuthWorld) -> Check {
     )
 }
 
-#[then(expr = "the refresh token is refused at the token endpoint")]
-async fn refresh_refused(w: &mut OAuthWorld) -> Check {
+/// Presents the current refresh token again, as its client, and returns the answer.
+async fn refresh_again(
+    w: &mut OAuthWorld,
+) -> Result<(crate::http::Exchange, ClientRole), Mismatch> {
     let rt = w.refresh_token()?;
     let role = w.tokens()?.client;
     let params = vec![
@@ -108,6 +110,12 @@ async fn refresh_refused(w: &mut OAuthWorld) -> Check {
         ("refresh_token".to_owned(), rt.expose().to_owned()),
     ];
     let x = super::token::token_request(w, role, params, AuthVariant::AsRegistered).await?;
+    Ok((x, role))
+}
+
+#[then(expr = "the refresh token is refused at the token endpoint")]
+async fn refresh_refused(w: &mut OAuthWorld) -> Check {
+    let (x, _) = refresh_again(w).await?;
     let error = x
         .json()
         .and_then(|j| j.get("error").and_then(|e| e.as_str().map(str::to_owned)));
@@ -140,13 +148,7 @@ async fn refused(w: &mut OAuthWorld) -> Check {
 
 #[then(expr = "the refresh token still works at the token endpoint")]
 async fn refresh_still_works(w: &mut OAuthWorld) -> Check {
-    let rt = w.refresh_token()?;
-    let role = w.tokens()?.client;
-    let params = vec![
-        ("grant_type".to_owned(), "refresh_token".to_owned()),
-        ("refresh_token".to_owned(), rt.expose().to_owned()),
-    ];
-    let x = super::token::token_request(w, role, params, AuthVariant::AsRegistered).await?;
+    let (x, role) = refresh_again(w).await?;
     let t = super::token::token_set(&x, role, None).map_err(|m| {
         Mismatch::in_exchange(
             "a 200 token response: the refresh token was not revoked",

@@ -495,20 +495,7 @@ async fn token_get_with_table(w: &mut OAuthWorld, c: ClientParam, step: &Step) -
 /// Redeems the current authorization code (§4.1.3) with a chosen client authentication.
 #[when(expr = "the {client} client redeems the authorization code authenticated {auth}")]
 async fn redeem_with_auth(w: &mut OAuthWorld, c: ClientParam, auth: AuthVariant) -> Check {
-    let code = w
-        .code
-        .clone()
-        .ok_or_else(|| Mismatch::cannot("no authorization code was obtained"))?;
-    let mut params = vec![
-        ("grant_type".to_owned(), "authorization_code".to_owned()),
-        ("code".to_owned(), code.code.expose().to_owned()),
-    ];
-    if code.redirect_uri_sent {
-        params.push(("redirect_uri".into(), code.redirect_uri.clone()));
-    }
-    if let Some(v) = &code.verifier {
-        params.push(("code_verifier".into(), v.expose().to_owned()));
-    }
+    let params = super::authorize::redemption_params(w)?;
     token_request(w, c.0, params, auth).await?;
     Ok(())
 }
