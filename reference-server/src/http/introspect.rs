@@ -39,34 +39,72 @@ async fn introspect(state: &State, req: &Request) -> Result<Response, HttpError>
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("the token parameter is missing"))?;
     let now = now();
-    let info = tokens::find(&state.db, &secret::digest(token)).await?;
-    // "If the introspection call is properly authorized but the token is not active,
-    // does not exist on this server, or the protected resource is not allowed to
-    // introspect this particular token, then the authorization server MUST return an
-    // introspection response with the "active" field set to "false"." (§2.2) Nothing
-    // else is said about such a token.
-    let Some(info) = info.filter(|i| i.is_active(now)) else {
-        return Ok(no_store(json_response(
-            StatusCode::OK,
-            &json!({"active": false}),
-        )));
-    };
-    let user = match info.user_id {
-        Some(id) => users::find(&state.db, id).await?,
-        None => None,
+    let digest = secret::digest(token);
+    // An active access token usually comes from the cache of validated tokens; anything
+    // else (refresh tokens, unknown or inactive tokens) from its row.
+    let active = match tokens::find_active_access(&state.db, &digest, now).await? {
+        Some(a) => Active {
+            token_type: "Bearer",
+            client_id: a.info.client_id.clone(),
+            scope: a.info.scope.to_string(),
+            issued_at: a.info.issued_at,
+            expires_at: a.info.expires_at,
+            user: a.info.user_id.zip(a.email.clone()),
+        },
+        None => {
+            let info = tokens::find(&state.db, &digest).await?;
+            // "If the introspection call is properly authorized but the token is not
+            // active, does not exist on this server, or the protected resource is not
+            // allowed to introspect this particular token, then the authorization server
+            // MUST return an introspection response with the "active" field set to
+            // "false"." (§2.2) Nothing else is said about such a token.
+            let Some(info) = info.filter(|i| i.is_active(now)) else {
+                return Ok(no_store(json_response(
+                    StatusCode::OK,
+                    &json!({"active": false}),
+                )));
+            };
+            let user = match info.user_id {
+                Some(id) => users::find(&state.db, id).await?.map(|u| (u.id, u.email)),
+                None => None,
+            };
+            Active {
+                token_type: if info.kind == "access" {
+                    "Bearer"
+                } else {
+                    "refresh_token"
+                },
+                client_id: info.client_id,
+                scope: info.scope.to_string(),
+                issued_at: info.issued_at,
+                expires_at: info.expires_at,
+                user,
+            }
+        }
     };
     let mut doc = json!({
         "active": true,
-        "scope": info.scope.to_string(),
-        "client_id": info.client_id,
-        "token_type": if info.kind == "access" { "Bearer" } else { "refresh_token" },
-        "exp": info.expires_at,
-        "iat": info.issued_at,
+        "scope": active.scope,
+        "client_id": active.client_id,
+        "token_type": active.token_type,
+        "exp": active.expires_at,
+        "iat": active.issued_at,
         "iss": state.issuer,
-        "sub": user.as_ref().map_or_else(|| info.client_id.clone(), |u| u.id.to_string()),
+        "sub": active.user.as_ref().map_or_else(|| active.client_id.clone(), |(id, _)| id.to_string()),
     });
-    if let Some(u) = user {
-        doc["username"] = json!(u.email);
+    if let Some((_, email)) = active.user {
+        doc["username"] = json!(email);
     }
     Ok(no_store(json_response(StatusCode::OK, &doc)))
+}
+
+/// What an active token's introspection response says.
+struct Active {
+    token_type: &'static str,
+    client_id: String,
+    scope: String,
+    issued_at: i64,
+    expires_at: i64,
+    /// The user's id and email.
+    user: Option<(i64, String)>,
 }

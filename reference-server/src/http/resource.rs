@@ -12,7 +12,7 @@ use super::respond::{json_as, no_store, with_header};
 use crate::State;
 use crate::grant::now;
 use crate::secret;
-use crate::store::{tokens, users};
+use crate::store::tokens;
 
 /// The scope `/api/me` requires.
 pub const REQUIRED_SCOPE: &str = "profile";
@@ -73,22 +73,16 @@ async fn me(state: &State, req: &Request) -> Result<Response, Refusal> {
         .ok_or(Refusal::InvalidToken(
             "the access token is invalid, expired or revoked",
         ))?;
-    if !info.scope.contains(REQUIRED_SCOPE) {
+    if !info.info.scope.contains(REQUIRED_SCOPE) {
         return Err(Refusal::InsufficientScope);
     }
-    let user_id = info.user_id.ok_or(Refusal::InvalidToken(
+    let user_id = info.info.user_id.ok_or(Refusal::InvalidToken(
         "the access token does not represent a user",
     ))?;
-    let user = users::find(&state.db, user_id)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "user lookup failed");
-            Refusal::Internal
-        })?
-        .ok_or(Refusal::InvalidToken(
-            "the access token's user no longer exists",
-        ))?;
-    let body = json!({"id": user.id, "email": user.email});
+    let email = info.email.as_deref().ok_or(Refusal::InvalidToken(
+        "the access token's user no longer exists",
+    ))?;
+    let body = json!({"id": user_id, "email": email});
     Ok(no_store(super::respond::json(StatusCode::OK, &body)))
 }
 

@@ -139,6 +139,7 @@ pub async fn redeem(db: &Db, r: Redemption<'_>, now: i64) -> Result<CodeOutcome,
             if let Some(g) = grant_id {
                 revoke_grant(&mut tx, g, now).await?;
                 tx.commit().await?;
+                db.access_cache.forget_grant(g);
                 tracing::warn!(
                     grant_id = g,
                     "authorization code reused; its tokens are revoked"

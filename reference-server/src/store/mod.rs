@@ -5,6 +5,8 @@
 //! queue in the application instead of failing with "database is locked", and a pool of
 //! readers that WAL lets run beside it.
 
+pub mod batch;
+pub mod cache;
 pub mod clients;
 pub mod codes;
 pub mod tokens;
@@ -29,6 +31,9 @@ pub enum StoreError {
     /// A stored row does not hold what the schema promises.
     #[error("corrupt row: {0}")]
     Corrupt(&'static str),
+    /// The store is shutting down.
+    #[error("the store is closed")]
+    Closed,
 }
 
 /// The database: one writer connection and a pool of readers.
@@ -38,6 +43,10 @@ pub struct Db {
     pub read: SqlitePool,
     /// Every write, and every read that decides a write, in one connection.
     pub write: SqlitePool,
+    /// Validated access tokens; revocations invalidate it (see [`cache`]).
+    pub access_cache: std::sync::Arc<cache::AccessCache>,
+    /// Group commit of new grants (see [`batch`]).
+    pub batcher: batch::Batcher,
 }
 
 impl Db {
@@ -64,7 +73,12 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { read, write })
+        Ok(Self {
+            batcher: batch::Batcher::start(write.clone()),
+            read,
+            write,
+            access_cache: std::sync::Arc::new(cache::AccessCache::new(cache::DEFAULT_CAPACITY)),
+        })
     }
 
     /// Closes both pools.

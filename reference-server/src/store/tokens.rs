@@ -4,6 +4,9 @@
 use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 
+use std::sync::Arc;
+
+use super::cache::ActiveAccess;
 use super::{Db, StoreError};
 use crate::grant::OAuthError;
 use crate::grant::refresh::{RefreshDecision, RefreshRecord, decide};
@@ -113,12 +116,10 @@ async fn insert_token(
     Ok(())
 }
 
-/// Stores a new grant with its first access (and refresh) token in one transaction.
+/// Stores a new grant with its first access (and refresh) token, committed before this
+/// returns; grants that arrive together share one transaction (see [`super::batch`]).
 pub async fn issue(db: &Db, g: NewGrant<'_>, now: i64) -> Result<i64, StoreError> {
-    let mut tx = db.write.begin().await?;
-    let grant_id = issue_in(&mut tx, g, now).await?;
-    tx.commit().await?;
-    Ok(grant_id)
+    db.batcher.issue(g, now).await
 }
 
 /// Stores a new grant and its tokens on a connection inside the caller's transaction.
@@ -148,31 +149,46 @@ pub(super) async fn issue_in(
     Ok(grant_id)
 }
 
-/// The access token with this digest if it is active: not expired, not revoked.
+/// The access token with this digest if it is active: not expired, not revoked. Served
+/// from the cache of validated tokens when it is there; read (with its user's email, in
+/// one query) and cached otherwise.
 pub async fn find_active_access(
     db: &Db,
     digest: &[u8],
     now: i64,
-) -> Result<Option<AccessInfo>, StoreError> {
+) -> Result<Option<Arc<ActiveAccess>>, StoreError> {
+    let ticket = match db.access_cache.get(digest, now) {
+        Ok(hit) => return Ok(Some(hit)),
+        Err(ticket) => ticket,
+    };
     let row = sqlx::query(
-        "SELECT client_id, user_id, scope, issued_at, expires_at FROM tokens
-         WHERE digest = ? AND kind = 'access' AND revoked_at IS NULL AND expires_at > ?",
+        "SELECT t.grant_id, t.client_id, t.user_id, t.scope, t.issued_at, t.expires_at, u.email
+         FROM tokens t LEFT JOIN users u ON u.id = t.user_id
+         WHERE t.digest = ? AND t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > ?",
     )
     .bind(digest)
     .bind(now)
     .fetch_optional(&db.read)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    Ok(Some(AccessInfo {
-        client_id: row.try_get("client_id")?,
-        user_id: row.try_get("user_id")?,
-        scope: scope_of(&row)?,
-        issued_at: row.try_get("issued_at")?,
-        expires_at: row.try_get("expires_at")?,
-    }))
+    let entry = Arc::new(ActiveAccess {
+        info: AccessInfo {
+            client_id: row.try_get("client_id")?,
+            user_id: row.try_get("user_id")?,
+            scope: scope_of(&row)?,
+            issued_at: row.try_get("issued_at")?,
+            expires_at: row.try_get("expires_at")?,
+        },
+        grant_id: row.try_get("grant_id")?,
+        email: row.try_get("email")?,
+    });
+    db.access_cache
+        .insert(ticket, digest, Arc::clone(&entry), now);
+    Ok(Some(entry))
 }
 
-/// Revokes every token of a grant, and the grant.
+/// Revokes every token of a grant, and the grant. The caller must tell the cache
+/// ([`super::cache::AccessCache::forget_grant`]) once its transaction has committed.
 pub(super) async fn revoke_grant(
     conn: &mut sqlx::SqliteConnection,
     grant_id: i64,
@@ -229,6 +245,7 @@ pub async fn refresh(
         (Some(r), Ok(RefreshDecision::ReuseDetected)) => {
             revoke_grant(&mut tx, r.grant_id, now).await?;
             tx.commit().await?;
+            db.access_cache.forget_grant(r.grant_id);
             tracing::warn!(
                 grant_id = r.grant_id,
                 "refresh token replayed; grant revoked"
@@ -289,8 +306,9 @@ pub async fn revoke(
         return Ok(RevokeOutcome::OtherClient);
     }
     let kind: String = row.try_get("kind")?;
+    let grant_id: i64 = row.try_get("grant_id")?;
     if kind == "refresh" {
-        revoke_grant(&mut tx, row.try_get("grant_id")?, now).await?;
+        revoke_grant(&mut tx, grant_id, now).await?;
     } else {
         sqlx::query("UPDATE tokens SET revoked_at = ? WHERE digest = ? AND revoked_at IS NULL")
             .bind(now)
@@ -299,6 +317,11 @@ pub async fn revoke(
             .await?;
     }
     tx.commit().await?;
+    if kind == "refresh" {
+        db.access_cache.forget_grant(grant_id);
+    } else {
+        db.access_cache.forget_digest(digest);
+    }
     Ok(RevokeOutcome::Revoked)
 }
 

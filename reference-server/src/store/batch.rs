@@ -1,0 +1,197 @@
+//! Group commit for new grants: the password and client-credentials grants each store a
+//! grant and its tokens, and nothing they write depends on another request, so the
+//! requests that queue up while the single writer is busy are stored together in one
+//! transaction (one commit, one WAL append) instead of one transaction each.
+//!
+//! Each request still gets its own answer: when a batch fails as a whole (it should not:
+//! every row is new), it is rolled back and each grant is retried in a transaction of its
+//! own, so one bad row can only fail its own request. A grant is answered only after the
+//! transaction holding it has committed, so a 200 always means stored.
+
+use sqlx::Connection as _;
+use tokio::sync::{mpsc, oneshot};
+
+use super::StoreError;
+use super::tokens::{NewGrant, NewToken, issue_in};
+use crate::grant::scope::Scope;
+
+/// Most grants stored in one transaction.
+const MAX_BATCH: usize = 128;
+
+/// A grant to store, owned so it can wait in the queue.
+#[derive(Debug)]
+pub(super) struct Job {
+    pub client_id: String,
+    pub user_id: Option<i64>,
+    pub scope: Scope,
+    pub access: NewToken,
+    pub refresh: Option<NewToken>,
+    pub now: i64,
+    /// Where the new grant's id (or the failure) goes.
+    pub done: oneshot::Sender<Result<i64, StoreError>>,
+}
+
+impl Job {
+    fn grant(&self) -> NewGrant<'_> {
+        NewGrant {
+            client_id: &self.client_id,
+            user_id: self.user_id,
+            scope: &self.scope,
+            access: &self.access,
+            refresh: self.refresh.as_ref(),
+        }
+    }
+}
+
+/// The queue in front of the writer.
+#[derive(Debug, Clone)]
+pub struct Batcher {
+    queue: mpsc::UnboundedSender<Job>,
+}
+
+impl Batcher {
+    /// Starts the task that drains the queue into `write` (the single-writer pool).
+    pub(super) fn start(write: sqlx::SqlitePool) -> Self {
+        let (queue, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(write, rx));
+        Self { queue }
+    }
+
+    /// Queues a grant and waits until it is committed; returns its id.
+    pub(super) async fn issue(&self, g: NewGrant<'_>, now: i64) -> Result<i64, StoreError> {
+        let (done, answer) = oneshot::channel();
+        let job = Job {
+            client_id: g.client_id.to_owned(),
+            user_id: g.user_id,
+            scope: g.scope.clone(),
+            access: g.access.clone(),
+            refresh: g.refresh.cloned(),
+            now,
+            done,
+        };
+        self.queue.send(job).map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+async fn run(write: sqlx::SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        store(&write, std::mem::take(&mut jobs)).await;
+    }
+}
+
+/// Stores a batch in one transaction, or each job alone if that fails.
+async fn store(write: &sqlx::SqlitePool, jobs: Vec<Job>) {
+    match together(write, &jobs).await {
+        Ok(ids) => {
+            for (job, id) in jobs.into_iter().zip(ids) {
+                let _ = job.done.send(Ok(id));
+            }
+        }
+        Err(e) => {
+            if jobs.len() > 1 {
+                tracing::warn!(error = %e, grants = jobs.len(), "batch of grants failed; storing them one by one");
+            }
+            for job in jobs {
+                let result = alone(write, &job).await;
+                let _ = job.done.send(result);
+            }
+        }
+    }
+}
+
+async fn together(write: &sqlx::SqlitePool, jobs: &[Job]) -> Result<Vec<i64>, StoreError> {
+    let mut conn = write.acquire().await?;
+    let mut tx = conn.begin().await?;
+    let mut ids = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        ids.push(issue_in(&mut tx, job.grant(), job.now).await?);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+async fn alone(write: &sqlx::SqlitePool, job: &Job) -> Result<i64, StoreError> {
+    let mut tx = write.begin().await?;
+    let id = issue_in(&mut tx, job.grant(), job.now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Db;
+
+    async fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.sqlite")).await.unwrap();
+        sqlx::query(
+            "INSERT INTO clients (client_id, client_name, grant_types, redirect_uris,
+                                  response_types, scope, token_endpoint_auth_method)
+             VALUES ('c', 'c', 'client_credentials', '', '', 'a', 'none')",
+        )
+        .execute(&db.write)
+        .await
+        .unwrap();
+        (dir, db)
+    }
+
+    fn token(n: u8) -> NewToken {
+        NewToken {
+            digest: vec![n; 32],
+            expires_at: 100,
+        }
+    }
+
+    async fn issue(db: &Db, client: &str, n: u8) -> Result<i64, StoreError> {
+        let scope = Scope::default();
+        let access = token(n);
+        let g = NewGrant {
+            client_id: client,
+            user_id: None,
+            scope: &scope,
+            access: &access,
+            refresh: None,
+        };
+        db.batcher.issue(g, 1).await
+    }
+
+    async fn count(db: &Db) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM tokens")
+            .fetch_one(&db.read)
+            .await
+            .unwrap()
+    }
+
+    /// Grants issued together are all stored, each with its own grant id.
+    #[tokio::test]
+    async fn concurrent_grants_are_all_stored() {
+        let (_dir, db) = db().await;
+        let results = futures_util::future::join_all((0..100u8).map(|n| issue(&db, "c", n))).await;
+        let mut ids: Vec<i64> = results.into_iter().map(Result::unwrap).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 100);
+        assert_eq!(count(&db).await, 100);
+    }
+
+    /// One bad grant in a batch fails alone; the others in the batch are stored.
+    #[tokio::test]
+    async fn a_bad_grant_fails_alone() {
+        let (_dir, db) = db().await;
+        let bad = issue(&db, "c", 7);
+        let results = futures_util::future::join_all(
+            (0..20u8).map(|n| issue(&db, if n == 5 { "no-such-client" } else { "c" }, n + 10)),
+        );
+        let (bad, results) = tokio::join!(bad, results);
+        assert!(bad.is_ok());
+        for (n, r) in results.iter().enumerate() {
+            assert_eq!(r.is_ok(), n != 5, "grant {n}: {r:?}");
+        }
+        // The same digest twice: the second is refused, the first stays.
+        assert!(issue(&db, "c", 7).await.is_err());
+        assert_eq!(count(&db).await, 20);
+    }
+}
