@@ -3,10 +3,18 @@
 //! errors per endpoint (and the same as JSON). Stateful flows (refresh rotation,
 //! revocation of fresh tokens, the authorization code + PKCE flow) keep their own state.
 //!
-//! Usage: bench URL [--seconds N] [--concurrency N] [--json PATH]
+//! It speaks plain HTTP/1.1 with keep-alive over one TCP connection per simulated client
+//! and runs on one thread by default (like `wrk -t1`), so that on a small machine it
+//! takes as little CPU from the server as it can.
+//!
+//! Usage: bench URL [--seconds N] [--concurrency N] [--threads N] [--json PATH]
+//!              [--only me,client_credentials,refresh,introspect,revoke,password,code_flow]
+//!        bench URL --issue N      (insert N client_credentials tokens)
+//!        bench --bcrypt COST      (median time of one verification, ms)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -14,6 +22,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::{Digest as _, Sha256};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
 const BASIC: (&str, &str) = ("basic-client", "basic-client-secret-0123456789");
@@ -31,106 +41,120 @@ struct Row {
     p99_ms: f64,
 }
 
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    addr: SocketAddr,
+    io: Option<BufReader<TcpStream>>,
+}
+
+/// A response: status, the headers asked about, body.
+struct Resp {
+    status: u16,
+    location: Option<String>,
+    cookies: Vec<String>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).unwrap_or("")
+    }
+
+    fn field(&self, name: &str) -> Option<String> {
+        serde_json::from_slice::<serde_json::Value>(&self.body)
+            .ok()?
+            .get(name)?
+            .as_str()
+            .map(str::to_owned)
+    }
+}
+
+impl Conn {
+    fn new(addr: SocketAddr) -> Self {
+        Self { addr, io: None }
+    }
+
+    async fn send(&mut self, req: &[u8]) -> std::io::Result<Resp> {
+        let r = self.exchange(req).await;
+        if r.is_err() {
+            self.io = None;
+        }
+        r
+    }
+
+    async fn exchange(&mut self, req: &[u8]) -> std::io::Result<Resp> {
+        if self.io.is_none() {
+            let s = TcpStream::connect(self.addr).await?;
+            s.set_nodelay(true)?;
+            self.io = Some(BufReader::new(s));
+        }
+        let io = self.io.as_mut().expect("connected above");
+        io.get_mut().write_all(req).await?;
+        let mut line = String::new();
+        io.read_line(&mut line).await?;
+        let status: u16 = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
+        let (mut length, mut close) = (0usize, false);
+        let (mut location, mut cookies) = (None, Vec::new());
+        loop {
+            line.clear();
+            if io.read_line(&mut line).await? == 0 {
+                return Err(std::io::Error::other("connection closed in the headers"));
+            }
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            let Some((k, v)) = l.split_once(':') else {
+                continue;
+            };
+            let v = v.trim();
+            match k.to_ascii_lowercase().as_str() {
+                "content-length" => length = v.parse().map_err(std::io::Error::other)?,
+                "connection" => close = v.eq_ignore_ascii_case("close"),
+                "location" => location = Some(v.to_owned()),
+                "set-cookie" => cookies.push(v.split(';').next().unwrap_or("").to_owned()),
+                "transfer-encoding" => return Err(std::io::Error::other("chunked response")),
+                _ => {}
+            }
+        }
+        let mut body = vec![0; length];
+        io.read_exact(&mut body).await?;
+        if close {
+            self.io = None;
+        }
+        Ok(Resp {
+            status,
+            location,
+            cookies,
+            body,
+        })
+    }
+}
+
+/// The bytes of a request.
+fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
+    let mut r = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\n");
+    for (k, v) in headers {
+        r.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if method == "POST" {
+        r.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+        r.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    r.push_str("\r\n");
+    r.push_str(body);
+    r.into_bytes()
+}
+
 fn basic() -> String {
     format!(
         "Basic {}",
         STANDARD.encode(format!("{}:{}", BASIC.0, BASIC.1))
     )
-}
-
-fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .pool_max_idle_per_host(256)
-        .build()
-        .unwrap()
-}
-
-fn json_field(body: &str, name: &str) -> Option<String> {
-    serde_json::from_str::<serde_json::Value>(body)
-        .ok()?
-        .get(name)?
-        .as_str()
-        .map(str::to_owned)
-}
-
-async fn password_tokens(http: &reqwest::Client, url: &str) -> (String, String) {
-    let r = http
-        .post(format!("{url}/oauth/token"))
-        .header("authorization", basic())
-        .form(&[
-            ("grant_type", "password"),
-            ("username", USER.0),
-            ("password", USER.1),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let body = r.text().await.unwrap();
-    (
-        json_field(&body, "access_token").expect(&body),
-        json_field(&body, "refresh_token").unwrap(),
-    )
-}
-
-/// One unit of work; returns whether it succeeded.
-type Work = Arc<
-    dyn Fn(
-            reqwest::Client,
-            usize,
-        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>
-        + Send
-        + Sync,
->;
-
-async fn drive(
-    name: &str,
-    http: &reqwest::Client,
-    work: Work,
-    seconds: u64,
-    concurrency: usize,
-) -> Row {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let errors = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for worker in 0..concurrency {
-        let http = http.clone();
-        let work = work.clone();
-        let errors = errors.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                let ok = work(http.clone(), worker).await;
-                lat.push(t.elapsed());
-                if !ok {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            lat
-        }));
-    }
-    let started = Instant::now();
-    let mut lat: Vec<Duration> = Vec::new();
-    for t in tasks {
-        lat.extend(t.await.unwrap());
-    }
-    let elapsed = started.elapsed().as_secs_f64().max(seconds as f64);
-    lat.sort();
-    let pct = |p: f64| {
-        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    Row {
-        endpoint: name.to_owned(),
-        requests: lat.len() as u64,
-        errors: errors.load(Ordering::Relaxed),
-        rps: lat.len() as f64 / elapsed,
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
-    }
 }
 
 fn encode(s: &str) -> String {
@@ -145,21 +169,129 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 fn random43() -> String {
     let mut b = [0u8; 32];
     let _ = getrandom::fill(&mut b);
     URL_SAFE_NO_PAD.encode(b)
 }
 
-/// The authorization code + PKCE flow of a public client, end to end.
-async fn code_flow(http: &reqwest::Client, url: &str) -> bool {
-    let jar = Arc::new(reqwest::cookie::Jar::default());
-    let c = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_provider(jar)
-        .build()
+/// A token request by basic-client.
+fn token_request(pairs: &[(&str, &str)]) -> Vec<u8> {
+    request(
+        "POST",
+        "/oauth/token",
+        &[("Authorization", &basic())],
+        &form(pairs),
+    )
+}
+
+async fn password_tokens(addr: SocketAddr) -> (String, String) {
+    let r = Conn::new(addr)
+        .send(&token_request(&[
+            ("grant_type", "password"),
+            ("username", USER.0),
+            ("password", USER.1),
+        ]))
+        .await
         .unwrap();
-    let _ = http;
+    (
+        r.field("access_token")
+            .unwrap_or_else(|| panic!("no token: {}", r.text())),
+        r.field("refresh_token").unwrap(),
+    )
+}
+
+/// What one run drives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Me,
+    ClientCredentials,
+    Refresh,
+    Introspect,
+    Revoke,
+    Password,
+    CodeFlow,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Me => "GET /api/me",
+            Kind::ClientCredentials => "client_credentials grant",
+            Kind::Refresh => "refresh_token grant",
+            Kind::Introspect => "introspection",
+            Kind::Revoke => "revocation",
+            Kind::Password => "password grant",
+            Kind::CodeFlow => "authorization code + PKCE flow",
+        }
+    }
+}
+
+/// State shared by the workers of a run.
+struct Shared {
+    access: String,
+    /// Tokens from the client_credentials run, revoked by the revocation run.
+    issued: Mutex<Vec<String>>,
+    /// One rotating refresh-token chain per worker.
+    chains: Vec<Mutex<String>>,
+}
+
+/// One unit of work on a worker's connection; whether it succeeded.
+async fn step(kind: Kind, c: &mut Conn, worker: usize, sh: &Shared, fixed: &[u8]) -> bool {
+    match kind {
+        Kind::Me | Kind::Introspect | Kind::Password => {
+            matches!(c.send(fixed).await, Ok(r) if r.status == 200)
+        }
+        Kind::ClientCredentials => match c.send(fixed).await {
+            Ok(r) if r.status == 200 => {
+                if let Some(t) = r.field("access_token") {
+                    sh.issued.lock().await.push(t);
+                }
+                true
+            }
+            _ => false,
+        },
+        Kind::Refresh => {
+            let mut rt = sh.chains[worker].lock().await;
+            let req = token_request(&[("grant_type", "refresh_token"), ("refresh_token", &rt)]);
+            match c
+                .send(&req)
+                .await
+                .ok()
+                .and_then(|r| r.field("refresh_token"))
+            {
+                Some(new) => {
+                    *rt = new;
+                    true
+                }
+                None => false,
+            }
+        }
+        Kind::Revoke => {
+            // Fresh tokens from the client_credentials run; unknown ones when they run out.
+            let token = sh.issued.lock().await.pop().unwrap_or_else(random43);
+            let req = request(
+                "POST",
+                "/oauth/revoke",
+                &[("Authorization", &basic())],
+                &form(&[("token", &token)]),
+            );
+            matches!(c.send(&req).await, Ok(r) if r.status == 200)
+        }
+        Kind::CodeFlow => code_flow(c).await.is_some(),
+    }
+}
+
+/// The authorization code + PKCE flow of a public client, end to end.
+async fn code_flow(c: &mut Conn) -> Option<()> {
     let verifier = random43();
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let q = [
@@ -171,258 +303,238 @@ async fn code_flow(http: &reqwest::Client, url: &str) -> bool {
         ("code_challenge", challenge.as_str()),
         ("code_challenge_method", "S256"),
     ];
-    let query: Vec<String> = q
-        .iter()
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect();
-    let Ok(page) = c
-        .get(format!("{url}/oauth/authorize?{}", query.join("&")))
-        .send()
+    let page = c
+        .send(&request(
+            "GET",
+            &format!("/oauth/authorize?{}", form(&q)),
+            &[],
+            "",
+        ))
         .await
-    else {
-        return false;
-    };
-    let Ok(html) = page.text().await else {
-        return false;
-    };
-    let Some(csrf) = html
+        .ok()?;
+    let csrf = page
+        .text()
         .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-    else {
-        return false;
-    };
-    let mut form: Vec<(&str, &str)> = q.to_vec();
-    form.extend([
-        ("csrf_token", csrf),
+        .nth(1)?
+        .split('"')
+        .next()?
+        .to_owned();
+    let cookie = page.cookies.join("; ");
+    let mut fields: Vec<(&str, &str)> = q.to_vec();
+    fields.extend([
+        ("csrf_token", csrf.as_str()),
         ("email", USER.0),
         ("password", USER.1),
         ("action", "approve"),
     ]);
-    let Ok(r) = c
-        .post(format!("{url}/oauth/authorize"))
-        .form(&form)
-        .send()
+    let r = c
+        .send(&request(
+            "POST",
+            "/oauth/authorize",
+            &[("Cookie", &cookie)],
+            &form(&fields),
+        ))
         .await
-    else {
-        return false;
-    };
-    let Some(loc) = r.headers().get("location").and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let Some(code) = loc.split("code=").nth(1).and_then(|s| s.split('&').next()) else {
-        return false;
-    };
-    let Ok(t) = c
-        .post(format!("{url}/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", PUBLIC),
-            ("code_verifier", verifier.as_str()),
-        ])
-        .send()
+        .ok()?;
+    let loc = r.location?;
+    let code = loc.split("code=").nth(1)?.split('&').next()?.to_owned();
+    let t = c
+        .send(&request(
+            "POST",
+            "/oauth/token",
+            &[],
+            &form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("client_id", PUBLIC),
+                ("code_verifier", &verifier),
+            ]),
+        ))
         .await
-    else {
-        return false;
-    };
-    t.status() == 200
+        .ok()?;
+    (t.status == 200).then_some(())
 }
 
-#[tokio::main]
-async fn main() {
+/// The fixed request of the kinds that send the same bytes every time.
+fn fixed_request(kind: Kind, access: &str) -> Vec<u8> {
+    match kind {
+        Kind::Me => request(
+            "GET",
+            "/api/me",
+            &[("Authorization", &format!("Bearer {access}"))],
+            "",
+        ),
+        Kind::Introspect => request(
+            "POST",
+            "/oauth/introspect",
+            &[("Authorization", &basic())],
+            &form(&[("token", access)]),
+        ),
+        Kind::ClientCredentials => token_request(&[("grant_type", "client_credentials")]),
+        Kind::Password => token_request(&[
+            ("grant_type", "password"),
+            ("username", USER.0),
+            ("password", USER.1),
+        ]),
+        _ => Vec::new(),
+    }
+}
+
+async fn drive(
+    kind: Kind,
+    addr: SocketAddr,
+    sh: Arc<Shared>,
+    seconds: u64,
+    concurrency: usize,
+) -> Row {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let errors = Arc::new(AtomicU64::new(0));
+    let fixed = Arc::new(fixed_request(kind, &sh.access));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let (sh, errors, fixed) = (sh.clone(), errors.clone(), fixed.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = Conn::new(addr);
+            let mut lat: Vec<u32> = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let ok = step(kind, &mut c, worker, &sh, &fixed).await;
+                lat.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+                if !ok {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            lat
+        }));
+    }
+    let mut lat: Vec<u32> = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64().max(seconds as f64);
+    lat.sort_unstable();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .map_or(0.0, |&us| f64::from(us) / 1000.0)
+    };
+    Row {
+        endpoint: kind.label().to_owned(),
+        requests: lat.len() as u64,
+        errors: errors.load(Ordering::Relaxed),
+        rps: lat.len() as f64 / elapsed,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    }
+}
+
+/// Inserts `n` client_credentials tokens as fast as the server takes them.
+async fn issue(addr: SocketAddr, n: u64, concurrency: usize) {
+    let left = Arc::new(AtomicU64::new(n));
+    let req = Arc::new(fixed_request(Kind::ClientCredentials, ""));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (left, req) = (left.clone(), req.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = Conn::new(addr);
+            while left
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_sub(1))
+                .is_ok()
+            {
+                let _ = c.send(&req).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+fn bcrypt_ms(cost: u32) -> f64 {
+    // Median of 5 verifications.
+    let hash = bcrypt::hash("bench-password", cost).unwrap();
+    let mut t: Vec<f64> = (0..5)
+        .map(|_| {
+            let s = Instant::now();
+            assert!(bcrypt::verify("bench-password", &hash).unwrap());
+            s.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[2]
+}
+
+fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--bcrypt") {
-        // Time one bcrypt verification at a cost (median of 5).
         let cost: u32 = args.get(2).map_or(12, |c| c.parse().unwrap());
-        let hash = bcrypt::hash("bench-password", cost).unwrap();
-        let mut t: Vec<f64> = (0..5)
-            .map(|_| {
-                let s = Instant::now();
-                assert!(bcrypt::verify("bench-password", &hash).unwrap());
-                s.elapsed().as_secs_f64() * 1000.0
-            })
-            .collect();
-        t.sort_by(f64::total_cmp);
-        println!("{:.2}", t[2]);
+        println!("{:.2}", bcrypt_ms(cost));
         return;
     }
-    let url = args
-        .get(1)
-        .cloned()
-        .expect("usage: bench URL [--seconds N] [--concurrency N] [--json PATH] [--only NAME]");
     let opt = |name: &str| {
         args.iter()
             .position(|a| a == name)
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
+    let threads: usize = opt("--threads").map_or(1, |s| s.parse().unwrap());
+    let rt = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(threads);
+        b
+    }
+    .enable_all()
+    .build()
+    .unwrap();
+    rt.block_on(run(&args, &opt));
+}
+
+async fn run(args: &[String], opt: &dyn Fn(&str) -> Option<String>) {
+    let url = args.get(1).cloned().expect(
+        "usage: bench URL [--seconds N] [--concurrency N] [--threads N] [--json PATH] [--only NAMES]",
+    );
+    let addr: SocketAddr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("URL must be http://IP:PORT");
     let seconds: u64 = opt("--seconds").map_or(5, |s| s.parse().unwrap());
     let concurrency: usize = opt("--concurrency").map_or(64, |s| s.parse().unwrap());
-    let only = opt("--only");
-    let http = client();
-    let mut rows = Vec::new();
-    let want = |n: &str| only.as_deref().is_none_or(|o| o.split(',').any(|x| x == n));
     if let Some(n) = opt("--issue") {
-        // Insert N client_credentials tokens as fast as the server takes them.
-        let n: u64 = n.parse().unwrap();
-        let left = Arc::new(AtomicU64::new(n));
-        let mut tasks = Vec::new();
-        for _ in 0..concurrency {
-            let (h, u, left) = (http.clone(), url.clone(), left.clone());
-            tasks.push(tokio::spawn(async move {
-                while left
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_sub(1))
-                    .is_ok()
-                {
-                    let _ = h
-                        .post(format!("{u}/oauth/token"))
-                        .header("authorization", basic())
-                        .form(&[("grant_type", "client_credentials")])
-                        .send()
-                        .await;
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
+        issue(addr, n.parse().unwrap(), concurrency).await;
         return;
     }
-
-    let (access, _) = password_tokens(&http, &url).await;
-    let u = url.clone();
-    if want("me") {
-        let a = access.clone();
-        let work: Work = Arc::new(move |h, _| {
-            let (u, a) = (u.clone(), a.clone());
-            Box::pin(async move {
-                matches!(h.get(format!("{u}/api/me")).bearer_auth(a).send().await, Ok(r) if r.status() == 200)
-            })
-        });
-        rows.push(drive("GET /api/me", &http, work, seconds, concurrency).await);
-    }
-    let issued = Arc::new(Mutex::new(Vec::<String>::new()));
-    if want("client_credentials") {
-        let (u, issued) = (url.clone(), issued.clone());
-        let work: Work = Arc::new(move |h, _| {
-            let (u, issued) = (u.clone(), issued.clone());
-            Box::pin(async move {
-                let Ok(r) = h
-                    .post(format!("{u}/oauth/token"))
-                    .header("authorization", basic())
-                    .form(&[("grant_type", "client_credentials")])
-                    .send()
-                    .await
-                else {
-                    return false;
-                };
-                if r.status() != 200 {
-                    return false;
-                }
-                let body = r.text().await.unwrap_or_default();
-                if let Some(t) = json_field(&body, "access_token") {
-                    issued.lock().await.push(t);
-                }
-                true
-            })
-        });
-        rows.push(
-            drive(
-                "client_credentials grant",
-                &http,
-                work,
-                seconds,
-                concurrency,
-            )
-            .await,
-        );
-    }
+    let only = opt("--only");
+    let want = |n: &str| only.as_deref().is_none_or(|o| o.split(',').any(|x| x == n));
+    let kinds = [
+        ("me", Kind::Me),
+        ("client_credentials", Kind::ClientCredentials),
+        ("refresh", Kind::Refresh),
+        ("introspect", Kind::Introspect),
+        ("revoke", Kind::Revoke),
+        ("password", Kind::Password),
+        ("code_flow", Kind::CodeFlow),
+    ];
+    let (access, _) = password_tokens(addr).await;
+    let mut chains = Vec::new();
     if want("refresh") {
-        // One rotating chain per worker.
-        let mut chains = Vec::new();
         for _ in 0..concurrency {
-            chains.push(Mutex::new(password_tokens(&http, &url).await.1));
+            chains.push(Mutex::new(password_tokens(addr).await.1));
         }
-        let chains = Arc::new(chains);
-        let u = url.clone();
-        let work: Work = Arc::new(move |h, worker| {
-            let (u, chains) = (u.clone(), chains.clone());
-            Box::pin(async move {
-                let mut rt = chains[worker].lock().await;
-                let Ok(r) = h
-                    .post(format!("{u}/oauth/token"))
-                    .header("authorization", basic())
-                    .form(&[
-                        ("grant_type", "refresh_token"),
-                        ("refresh_token", rt.as_str()),
-                    ])
-                    .send()
-                    .await
-                else {
-                    return false;
-                };
-                let body = r.text().await.unwrap_or_default();
-                match json_field(&body, "refresh_token") {
-                    Some(new) => {
-                        *rt = new;
-                        true
-                    }
-                    None => false,
-                }
-            })
-        });
-        rows.push(drive("refresh_token grant", &http, work, seconds, concurrency).await);
     }
-    if want("introspect") {
-        let (u, a) = (url.clone(), access.clone());
-        let work: Work = Arc::new(move |h, _| {
-            let (u, a) = (u.clone(), a.clone());
-            Box::pin(async move {
-                matches!(h.post(format!("{u}/oauth/introspect")).header("authorization", basic()).form(&[("token", a.as_str())]).send().await, Ok(r) if r.status() == 200)
-            })
-        });
-        rows.push(drive("introspection", &http, work, seconds, concurrency).await);
-    }
-    if want("revoke") {
-        let (u, issued) = (url.clone(), issued.clone());
-        let work: Work = Arc::new(move |h, _| {
-            let (u, issued) = (u.clone(), issued.clone());
-            Box::pin(async move {
-                // Fresh tokens from the client_credentials run; unknown ones when they run out.
-                let token = issued.lock().await.pop().unwrap_or_else(random43);
-                matches!(h.post(format!("{u}/oauth/revoke")).header("authorization", basic()).form(&[("token", token.as_str())]).send().await, Ok(r) if r.status() == 200)
-            })
-        });
-        rows.push(drive("revocation", &http, work, seconds, concurrency).await);
-    }
-    if want("password") {
-        let u = url.clone();
-        let work: Work = Arc::new(move |h, _| {
-            let u = u.clone();
-            Box::pin(async move {
-                matches!(h.post(format!("{u}/oauth/token")).header("authorization", basic()).form(&[("grant_type", "password"), ("username", USER.0), ("password", USER.1)]).send().await, Ok(r) if r.status() == 200)
-            })
-        });
-        rows.push(drive("password grant", &http, work, seconds, concurrency).await);
-    }
-    if want("code_flow") {
-        let u = url.clone();
-        let work: Work = Arc::new(move |h, _| {
-            let u = u.clone();
-            Box::pin(async move { code_flow(&h, &u).await })
-        });
-        rows.push(
-            drive(
-                "authorization code + PKCE flow",
-                &http,
-                work,
-                seconds,
-                concurrency,
-            )
-            .await,
-        );
+    let sh = Arc::new(Shared {
+        access,
+        issued: Mutex::new(Vec::new()),
+        chains,
+    });
+    let mut rows = Vec::new();
+    for (name, kind) in kinds {
+        if want(name) {
+            rows.push(drive(kind, addr, sh.clone(), seconds, concurrency).await);
+        }
     }
     println!(
         "{:<32} {:>9} {:>10} {:>9} {:>9} {:>7}",
