@@ -3,12 +3,13 @@
 //! `iss` (RFC 9207).
 
 use warp::Reply as _;
-use warp::http::header::{COOKIE, HeaderValue, LOCATION, SET_COOKIE};
+use warp::http::header::{COOKIE, HeaderValue, LOCATION, RETRY_AFTER, SET_COOKIE};
 use warp::http::{Method, StatusCode};
 use warp::reply::Response;
 
 use super::Request;
 use super::pages::{LoginForm, error_page, login_page, secure};
+use super::respond::with_header;
 use crate::State;
 use crate::grant::authorize::{AuthorizeError, AuthorizeRequest, validate};
 use crate::grant::params::{Params, encode_component};
@@ -26,7 +27,7 @@ pub async fn handle(state: &State, req: &Request) -> Response {
     let result = match req.method {
         Method::GET => show(state, req).await,
         Method::POST => submit(state, req).await,
-        _ => Ok(super::respond::with_header(
+        _ => Ok(with_header(
             error_page(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "The authorization endpoint accepts GET and POST only.",
@@ -112,6 +113,26 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
         }
     }
     let email = params.get("email");
+    // Brute-force protection (RFC 6749 §10.10: the server "MUST prevent attackers from
+    // guessing ... resource owner passwords"), shared with the token endpoint and
+    // checked before any lookup or bcrypt work: a blocked account and address get the
+    // form again with 429 and Retry-After, whatever the password.
+    let attempt = match state
+        .throttle
+        .begin(email.unwrap_or(""), req.remote.map(|a| a.ip()))
+    {
+        Ok(a) => a,
+        Err(refused) => {
+            let seconds = refused.seconds();
+            let message = format!(
+                "Too many failed sign-in attempts for this account. Try again in {seconds} seconds."
+            );
+            let page = form_again(state, &request, &params, &message).await?;
+            let mut page = with_header(page, RETRY_AFTER, &seconds.to_string());
+            *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            return Ok(page);
+        }
+    };
     let password = params.get("password").map(Secret::new);
     let user = match email {
         Some(e) => users::find_by_email(&state.db, e).await?,
@@ -127,18 +148,16 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
         None => false,
     };
     let Some(user) = user.filter(|_| verified) else {
-        let client_name = client_name(state, &request.client_id).await?;
-        let csrf = secret::generate()?;
-        let form = LoginForm {
-            request: &request,
-            client_name: &client_name,
-            scope_param: params.get("scope"),
-            csrf: csrf.expose(),
-            email,
-            error: Some("The email or password is incorrect."),
-        };
-        return Ok(with_csrf_cookie(login_page(&form), &csrf, state));
+        attempt.failed();
+        return form_again(
+            state,
+            &request,
+            &params,
+            "The email or password is incorrect.",
+        )
+        .await;
     };
+    attempt.succeeded();
     let code = secret::generate()?;
     let now = now();
     codes::insert(
@@ -162,6 +181,26 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
     }
     pairs.push(("iss", state.issuer.as_str()));
     Ok(redirect(&request.redirect_uri, &pairs))
+}
+
+/// The login form again, with a fresh CSRF token, the email kept and a message.
+async fn form_again(
+    state: &State,
+    request: &AuthorizeRequest,
+    params: &Params,
+    message: &str,
+) -> Result<Response, super::HttpError> {
+    let client_name = client_name(state, &request.client_id).await?;
+    let csrf = secret::generate()?;
+    let form = LoginForm {
+        request,
+        client_name: &client_name,
+        scope_param: params.get("scope"),
+        csrf: csrf.expose(),
+        email: params.get("email"),
+        error: Some(message),
+    };
+    Ok(with_csrf_cookie(login_page(&form), &csrf, state))
 }
 
 async fn validated(

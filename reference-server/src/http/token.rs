@@ -5,7 +5,7 @@ use serde::Serialize;
 use warp::http::{Method, StatusCode};
 use warp::reply::Response;
 
-use super::error::{HttpError, oauth_error_response};
+use super::error::{HttpError, oauth_error_response, too_many_attempts};
 use super::respond::{json, no_store};
 use super::{Request, method_not_allowed};
 use crate::State;
@@ -84,14 +84,22 @@ async fn token(state: &State, req: &Request) -> Result<Response, HttpError> {
             password,
             scope,
         } => {
+            // Brute-force protection (§4.3.2), before any lookup or bcrypt work: a
+            // blocked account and address get 429 whatever the password.
+            let attempt = match state.throttle.begin(&username, req.remote.map(|a| a.ip())) {
+                Ok(a) => a,
+                Err(refused) => return Ok(too_many_attempts(refused)),
+            };
             let user = users::find_by_email(&state.db, &username).await?;
             let hash = user.as_ref().map(|u| u.password_hash.as_str());
             if !state.passwords.verify(&password, hash).await? {
+                attempt.failed();
                 return Err(OAuthError::invalid_grant(
                     "the resource owner credentials are invalid",
                 )
                 .into());
             }
+            attempt.succeeded();
             let scope = resolve(scope.as_deref(), &client.scope)?;
             let user_id = user.map(|u| u.id);
             let refresh = client.allows_grant(GrantType::RefreshToken.as_str());
