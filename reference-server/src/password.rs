@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::secret::Secret;
 
@@ -20,6 +20,12 @@ pub enum PasswordError {
     /// The limiter was closed.
     #[error("password limiter closed")]
     Closed(#[from] tokio::sync::AcquireError),
+}
+
+/// A held hashing slot of [`Passwords`].
+#[derive(Debug)]
+pub struct Slot {
+    _permit: OwnedSemaphorePermit,
 }
 
 /// Verifies passwords against bcrypt hashes.
@@ -41,6 +47,13 @@ impl Passwords {
         })
     }
 
+    /// Waits for a free hashing slot (one per core).
+    pub async fn slot(&self) -> Result<Slot, PasswordError> {
+        Ok(Slot {
+            _permit: self.permits.clone().acquire_owned().await?,
+        })
+    }
+
     /// Whether `password` matches `hash`; with no hash (unknown user) the dummy hash is
     /// checked and the answer is `false`.
     pub async fn verify(
@@ -48,7 +61,19 @@ impl Passwords {
         password: &Secret,
         hash: Option<&str>,
     ) -> Result<bool, PasswordError> {
-        let _permit = self.permits.acquire().await?;
+        let slot = self.slot().await?;
+        self.verify_in(slot, password, hash).await
+    }
+
+    /// [`Passwords::verify`] in a slot already held (so the caller can decide, once its
+    /// turn has come, whether to hash at all).
+    pub async fn verify_in(
+        &self,
+        slot: Slot,
+        password: &Secret,
+        hash: Option<&str>,
+    ) -> Result<bool, PasswordError> {
+        let _slot = slot;
         let known = hash.is_some();
         let hash = hash.map_or_else(|| self.dummy_hash.to_string(), str::to_owned);
         let password = password.clone();

@@ -11,6 +11,12 @@
 //! before, up to `max_block`: a block always ends. A success forgets the pair, and so
 //! does `window` without a failure once its block is over.
 //!
+//! A sign-in asks twice: before any work ([`Throttle::begin`]), and once it holds a
+//! hashing slot ([`Attempt::start`]), where the checks running at once count against the
+//! remaining tries. A burst of parallel guesses therefore never gets more than the
+//! limit hashed, while a user's own parallel sign-ins (never more than the few slots)
+//! are not refused for being parallel.
+//!
 //! Keys are per client address (an IPv6 address counts by its /64 network, which one
 //! host can rotate through), so an attacker elsewhere cannot lock the owner out at
 //! theirs. Unknown accounts are counted exactly like known ones, so the answers do not
@@ -18,7 +24,7 @@
 //! database matches it (ASCII case folded, like `COLLATE NOCASE`): a key takes the same
 //! few bytes whatever was typed, and nothing typed into the login field (sometimes a
 //! password) stays in memory. The map holds at most `capacity` pairs (plus those with
-//! an attempt in flight): when it is full, forgotten pairs go first, then the oldest
+//! a check running): when it is full, forgotten pairs go first, then the oldest
 //! unblocked ones, then the oldest blocked ones, an eighth of the capacity at a time.
 
 use std::collections::HashMap;
@@ -188,13 +194,14 @@ impl std::fmt::Debug for Throttle {
     }
 }
 
-/// A password check allowed to run. Report its result with [`Attempt::succeeded`] or
-/// [`Attempt::failed`]; dropped without either (the check could not run), it counts
-/// as nothing.
+/// A sign-in allowed to go on. Call [`Attempt::start`] once a hashing slot is held,
+/// then report the result with [`Attempt::succeeded`] or [`Attempt::failed`]; dropped
+/// without either (the check could not run), it counts as nothing.
 #[must_use = "report the result of the password check"]
 pub struct Attempt<'a> {
     throttle: &'a Throttle,
     key: Option<Key>,
+    started: bool,
 }
 
 impl std::fmt::Debug for Attempt<'_> {
@@ -204,6 +211,34 @@ impl std::fmt::Debug for Attempt<'_> {
 }
 
 impl Attempt<'_> {
+    /// Asks again just before the password is hashed, once the caller holds one of the
+    /// few hashing slots: refused if the pair was blocked meanwhile (by guesses of the
+    /// same burst that hashed first), or if the checks already running would use up its
+    /// remaining tries. Only checks that hold a slot count as running, so parallel
+    /// sign-ins of one user (a handful at most) are not refused for being parallel.
+    pub fn start(&mut self) -> Result<(), Refused> {
+        self.start_at(Instant::now())
+    }
+
+    fn start_at(&mut self, now: Instant) -> Result<(), Refused> {
+        let Some(key) = self.key else {
+            return Ok(());
+        };
+        if self.started {
+            return Ok(());
+        }
+        let t = self.throttle;
+        let mut map = t.lock();
+        if !map.contains_key(&key) {
+            make_room(&mut map, &t.settings, now);
+        }
+        let e = map.entry(key).or_insert_with(|| Entry::new(now));
+        admit(e, &t.settings, now)?;
+        e.pending += 1;
+        self.started = true;
+        Ok(())
+    }
+
     /// The password was right: the pair is forgotten.
     pub fn succeeded(mut self) {
         if let Some(key) = self.key.take() {
@@ -218,14 +253,14 @@ impl Attempt<'_> {
 
     fn failed_at(mut self, now: Instant) {
         if let Some(key) = self.key.take() {
-            self.throttle.record_failure(key, now);
+            self.throttle.record_failure(key, self.started, now);
         }
     }
 }
 
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
+        if let Some(key) = self.key.take().filter(|_| self.started) {
             if let Some(e) = self.throttle.lock().get_mut(&key) {
                 e.pending = e.pending.saturating_sub(1);
             }
@@ -256,10 +291,8 @@ impl Throttle {
         self.len() == 0
     }
 
-    /// Asks to check a password for `account` from `addr`, before any password work.
-    /// Refused while the pair is blocked, and while the attempts already in flight
-    /// would use up its remaining tries (so parallel guesses cannot overshoot the
-    /// limit).
+    /// Asks to sign in as `account` from `addr`, before any lookup or password work:
+    /// refused while the pair is blocked. Remembers nothing yet, so it costs no room.
     pub fn begin(&self, account: &str, addr: Option<IpAddr>) -> Result<Attempt<'_>, Refused> {
         self.begin_at(account, addr, Instant::now())
     }
@@ -274,44 +307,30 @@ impl Throttle {
             return Ok(Attempt {
                 throttle: self,
                 key: None,
+                started: false,
             });
         }
         let key = Key::new(account, addr);
-        let mut map = self.lock();
-        if !map.contains_key(&key) {
-            make_room(&mut map, &self.settings, now);
+        if let Some(e) = self.lock().get_mut(&key) {
+            admit(e, &self.settings, now)?;
         }
-        let e = map.entry(key).or_insert_with(|| Entry::new(now));
-        if let Some(retry_after) = e.blocked(now) {
-            return Err(Refused { retry_after });
-        }
-        if e.forgotten(now, self.settings.window) {
-            *e = Entry::new(now);
-        }
-        if e.failures.saturating_add(e.pending) >= self.settings.max_failures {
-            return Err(Refused {
-                retry_after: Duration::from_secs(1),
-            });
-        }
-        e.pending += 1;
         Ok(Attempt {
             throttle: self,
             key: Some(key),
+            started: false,
         })
     }
 
-    fn record_failure(&self, key: Key, now: Instant) {
+    fn record_failure(&self, key: Key, started: bool, now: Instant) {
         let s = &self.settings;
         let mut map = self.lock();
         if !map.contains_key(&key) {
             make_room(&mut map, s, now);
         }
-        let e = map.entry(key).or_insert_with(|| {
-            let mut e = Entry::new(now);
-            e.pending = 1;
-            e
-        });
-        e.pending = e.pending.saturating_sub(1);
+        let e = map.entry(key).or_insert_with(|| Entry::new(now));
+        if started {
+            e.pending = e.pending.saturating_sub(1);
+        }
         e.failures += 1;
         e.last = now;
         if e.failures >= s.max_failures {
@@ -329,6 +348,23 @@ impl Throttle {
             );
         }
     }
+}
+
+/// Whether a pair may try now: not while blocked, nor while the checks running for it
+/// would use up its remaining tries. A pair quiet for the window starts afresh.
+fn admit(e: &mut Entry, s: &Settings, now: Instant) -> Result<(), Refused> {
+    if let Some(retry_after) = e.blocked(now) {
+        return Err(Refused { retry_after });
+    }
+    if e.forgotten(now, s.window) {
+        *e = Entry::new(now);
+    }
+    if e.failures.saturating_add(e.pending) >= s.max_failures {
+        return Err(Refused {
+            retry_after: Duration::from_secs(1),
+        });
+    }
+    Ok(())
 }
 
 /// Makes room for one more pair when the map is full: forgotten pairs first, then the

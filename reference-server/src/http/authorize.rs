@@ -10,13 +10,13 @@ use warp::reply::Response;
 use super::Request;
 use super::pages::{LoginForm, error_page, login_page, secure};
 use super::respond::with_header;
+use super::signin::{SignIn, sign_in};
 use crate::State;
 use crate::grant::authorize::{AuthorizeError, AuthorizeRequest, validate};
 use crate::grant::params::{Params, encode_component};
 use crate::grant::{OAuthError, now};
 use crate::secret::{self, Secret};
 use crate::store::codes::{self, NewCode};
-use crate::store::users;
 
 const CSRF_COOKIE: &str = "oauth_csrf";
 
@@ -113,16 +113,24 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
         }
     }
     let email = params.get("email");
+    let password = params.get("password").map(Secret::new);
     // Brute-force protection (RFC 6749 §10.10: the server "MUST prevent attackers from
-    // guessing ... resource owner passwords"), shared with the token endpoint and
-    // checked before any lookup or bcrypt work: a blocked account and address get the
-    // form again with 429 and Retry-After, whatever the password.
-    let attempt = match state
-        .throttle
-        .begin(email.unwrap_or(""), req.remote.map(|a| a.ip()))
-    {
-        Ok(a) => a,
-        Err(refused) => {
+    // guessing ... resource owner passwords"), one count with the token endpoint: a
+    // blocked account and address get the form again with 429 and Retry-After,
+    // whatever the password.
+    let addr = req.remote.map(|a| a.ip());
+    let user = match sign_in(state, email, password.as_ref(), addr).await? {
+        SignIn::Valid(user) => user,
+        SignIn::Invalid => {
+            return form_again(
+                state,
+                &request,
+                &params,
+                "The email or password is incorrect.",
+            )
+            .await;
+        }
+        SignIn::Throttled(refused) => {
             let seconds = refused.seconds();
             let message = format!(
                 "Too many failed sign-in attempts for this account. Try again in {seconds} seconds."
@@ -133,31 +141,6 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
             return Ok(page);
         }
     };
-    let password = params.get("password").map(Secret::new);
-    let user = match email {
-        Some(e) => users::find_by_email(&state.db, e).await?,
-        None => None,
-    };
-    let verified = match &password {
-        Some(p) => {
-            state
-                .passwords
-                .verify(p, user.as_ref().map(|u| u.password_hash.as_str()))
-                .await?
-        }
-        None => false,
-    };
-    let Some(user) = user.filter(|_| verified) else {
-        attempt.failed();
-        return form_again(
-            state,
-            &request,
-            &params,
-            "The email or password is incorrect.",
-        )
-        .await;
-    };
-    attempt.succeeded();
     let code = secret::generate()?;
     let now = now();
     codes::insert(

@@ -5,7 +5,7 @@
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
-use super::{Refused, Settings, Throttle};
+use super::{Attempt, Refused, Settings, Throttle};
 
 const ALICE: &str = "alice@example.com";
 
@@ -123,24 +123,37 @@ fn variants_share_a_pair() {
     assert!(refused(&t, ALICE, ip("2001:db8:1:3::1"), now).is_none());
 }
 
-/// Attempts in flight use up the remaining tries, so parallel guesses cannot overshoot
-/// the limit; an attempt dropped unfinished gives its try back.
+/// Checks running at once use up the remaining tries, so a burst cannot overshoot the
+/// limit; a check dropped unfinished gives its try back; sign-ins waiting for a slot
+/// do not count until they start.
 #[test]
-fn attempts_in_flight_count() {
+fn running_checks_count() {
     let t = Throttle::new(settings());
     let addr = ip("192.0.2.1");
     let now = Instant::now();
-    let a = t.begin_at(ALICE, addr, now).unwrap();
-    let b = t.begin_at(ALICE, addr, now).unwrap();
-    let c = t.begin_at(ALICE, addr, now).unwrap();
+    fn started(t: &Throttle, addr: Option<IpAddr>, now: Instant) -> Result<Attempt<'_>, Refused> {
+        let mut a = t.begin_at(ALICE, addr, now)?;
+        a.start_at(now).map(|()| a)
+    }
+    let waiting: Vec<_> = (0..10)
+        .map(|_| t.begin_at(ALICE, addr, now).unwrap())
+        .collect();
+    let a = started(&t, addr, now).unwrap();
+    let b = started(&t, addr, now).unwrap();
+    let c = started(&t, addr, now).unwrap();
+    assert!(started(&t, addr, now).is_err());
     assert!(refused(&t, ALICE, addr, now).is_some());
     drop(c);
-    let c = t.begin_at(ALICE, addr, now).unwrap();
+    let c = started(&t, addr, now).unwrap();
     a.failed_at(now);
     b.failed_at(now);
     c.failed_at(now);
     let r = refused(&t, ALICE, addr, now).expect("blocked");
     assert_eq!(r.retry_after, secs(10));
+    // The queued ones are refused when their turn comes.
+    for mut w in waiting {
+        assert_eq!(w.start_at(now).map_err(|r| r.retry_after), Err(secs(10)));
+    }
 }
 
 /// With max_failures 0 the throttle refuses nothing and remembers nothing.

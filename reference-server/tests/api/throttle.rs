@@ -181,6 +181,17 @@ async fn parallel_guesses_stop_at_the_limit() {
     assert_throttled(&s.password(BASIC, ALICE, ALICE_PASSWORD, None).await, 30);
 }
 
+/// Many parallel sign-ins of one user with the right password all succeed: only
+/// checks holding one of the few hashing slots count as running.
+#[tokio::test]
+async fn parallel_sign_ins_of_one_user_succeed() {
+    let s = TestServer::start().await;
+    let logins = (0..4 * LIMIT).map(|_| s.password(BASIC, ALICE, ALICE_PASSWORD, None));
+    for r in futures_util::future::join_all(logins).await {
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+}
+
 /// `max_failures = 0` turns the protection off: wrong passwords are never throttled.
 #[tokio::test]
 async fn zero_turns_the_protection_off() {
