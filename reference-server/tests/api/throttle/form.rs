@@ -3,9 +3,7 @@
 //! counter as the token endpoint's, answered with the form again, status 429 and
 //! `Retry-After`, and no code.
 
-use std::time::Duration;
-
-use super::{LIMIT, assert_throttled, retry_after, server, wrong_passwords};
+use super::{LIMIT, SHORT_BLOCK, assert_throttled, retry_after, server, wait_out, wrong_passwords};
 use crate::common::*;
 use crate::login::*;
 
@@ -78,8 +76,8 @@ async fn wrong_passwords_at_the_form_are_throttled() {
 async fn form_works_after_the_block() {
     let s = server().await;
     wrong_sign_ins(&s, ALICE, LIMIT).await;
-    let secs = assert_throttled_page(&sign_in(&s, ALICE, ALICE_PASSWORD).await, 1);
-    tokio::time::sleep(Duration::from_millis(secs * 1000 + 200)).await;
+    let secs = assert_throttled_page(&sign_in(&s, ALICE, ALICE_PASSWORD).await, SHORT_BLOCK);
+    wait_out(secs).await;
     let r = sign_in(&s, ALICE, ALICE_PASSWORD).await;
     assert_eq!(r.status, 303, "{}", r.text);
     Callback::from_reply(&r).code();
