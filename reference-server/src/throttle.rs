@@ -292,7 +292,8 @@ impl Throttle {
     }
 
     /// Asks to sign in as `account` from `addr`, before any lookup or password work:
-    /// refused while the pair is blocked. Remembers nothing yet, so it costs no room.
+    /// refused while the pair is blocked, or while checks already running use up its
+    /// remaining tries. Remembers nothing yet, so it costs no room.
     pub fn begin(&self, account: &str, addr: Option<IpAddr>) -> Result<Attempt<'_>, Refused> {
         self.begin_at(account, addr, Instant::now())
     }
