@@ -157,6 +157,8 @@ impl OAuthWorld {
         match role {
             UserRole::Primary => self.target().primary.clone(),
             UserRole::Secondary => self.target().secondary.clone(),
+            UserRole::Throttled => self.target().throttled.clone(),
+            UserRole::ThrottledForm => self.target().throttled_form.clone(),
         }
         .ok_or_else(|| Mismatch::cannot(format!("the profile has no [users.{}]", role.key())))
     }
@@ -207,6 +209,10 @@ pub enum UserRole {
     Primary,
     /// `[users.secondary]`.
     Secondary,
+    /// `[users.throttled]`: wrong passwords are sent for it at the token endpoint.
+    Throttled,
+    /// `[users.throttled_form]`: wrong passwords are sent for it at the login form.
+    ThrottledForm,
 }
 
 impl UserRole {
@@ -215,6 +221,8 @@ impl UserRole {
         match self {
             Self::Primary => "primary",
             Self::Secondary => "secondary",
+            Self::Throttled => "throttled",
+            Self::ThrottledForm => "throttled_form",
         }
     }
 }

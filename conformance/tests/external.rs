@@ -108,6 +108,8 @@ async fn compare() -> Result<usize, String> {
             "3",
             "--access-token-ttl",
             "4",
+            "--login-block-seconds",
+            "3",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

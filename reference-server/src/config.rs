@@ -36,6 +36,8 @@ pub struct Config {
     pub purge_interval: Duration,
     /// The `realm` of `WWW-Authenticate` challenges.
     pub realm: String,
+    /// Brute-force protection of password sign-in (RFC 6749 §4.3.2, §10.10).
+    pub login_throttle: crate::throttle::Settings,
 }
 
 impl Config {
@@ -56,6 +58,7 @@ impl Config {
             body_limit: 64 * 1024,
             purge_interval: Duration::from_secs(60),
             realm: "reference-server".to_owned(),
+            login_throttle: crate::throttle::Settings::default(),
         }
     }
 

@@ -10,6 +10,7 @@
 //! - [`fixtures`]: the seed document of users and clients.
 //! - [`password`]: bcrypt verification on the blocking pool, bounded per core.
 //! - [`secret`]: token generation, digests, redaction.
+//! - [`throttle`]: brute-force protection of password sign-in, in memory.
 //!
 //! [`Server::start`] runs the whole service on a bound listener; binaries, tests and the
 //! conformance runner all start it that way.
@@ -22,6 +23,7 @@ pub mod model;
 pub mod password;
 pub mod secret;
 pub mod store;
+pub mod throttle;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,6 +50,9 @@ pub struct State {
     /// Registered clients, read once at start: they change only when fixtures load,
     /// which happens before serving, so every request is spared a database read.
     pub clients: std::collections::HashMap<String, model::Client>,
+    /// Failed sign-ins by account and client address, shared by the token endpoint
+    /// and the login form.
+    pub throttle: throttle::Throttle,
 }
 
 impl State {
@@ -112,6 +117,10 @@ impl Server {
                 "bcrypt cost must be between 4 and 31".into(),
             ));
         }
+        config
+            .login_throttle
+            .check()
+            .map_err(|e| StartError::Config(e.into()))?;
         let addr = listener.local_addr()?;
         let db = Db::open(&config.database).await?;
         if let Some(path) = &config.fixtures {
@@ -128,12 +137,14 @@ impl Server {
             .issuer
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
+        let throttle = throttle::Throttle::new(config.login_throttle);
         let state = Arc::new(State {
             db,
             config,
             issuer: issuer.clone(),
             passwords,
             clients,
+            throttle,
         });
         let (tx, rx) = oneshot::channel::<()>();
         let serve = tokio::spawn(

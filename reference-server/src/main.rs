@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use reference_server::{Config, Server, bind};
@@ -77,6 +78,28 @@ struct Cli {
     /// Require PKCE from every client, confidential ones too (OAuth 2.1).
     #[arg(long, env = "REFERENCE_SERVER_REQUIRE_PKCE")]
     require_pkce: bool,
+
+    /// Wrong passwords for one account from one client address that block further
+    /// sign-ins from there (token endpoint and login form together); 0 turns the
+    /// brute-force protection off.
+    #[arg(long, env = "REFERENCE_SERVER_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    login_max_failures: u32,
+
+    /// Seconds without a wrong password after which an account and address are
+    /// forgotten (their count and block level start again).
+    #[arg(long, env = "REFERENCE_SERVER_LOGIN_WINDOW_SECONDS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    login_window_seconds: u64,
+
+    /// Seconds of the first block; each further block doubles the one before.
+    #[arg(long, env = "REFERENCE_SERVER_LOGIN_BLOCK_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    login_block_seconds: u64,
+
+    /// Seconds of the longest block (at most a day: a block always ends).
+    #[arg(long, env = "REFERENCE_SERVER_LOGIN_MAX_BLOCK_SECONDS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    login_max_block_seconds: u64,
 }
 
 #[tokio::main]
@@ -99,6 +122,10 @@ async fn main() -> ExitCode {
     config.pkce_plain = !cli.disable_pkce_plain;
     config.pkce_required_for_public = !cli.allow_public_without_pkce;
     config.pkce_required = cli.require_pkce;
+    config.login_throttle.max_failures = cli.login_max_failures;
+    config.login_throttle.window = Duration::from_secs(cli.login_window_seconds);
+    config.login_throttle.block = Duration::from_secs(cli.login_block_seconds);
+    config.login_throttle.max_block = Duration::from_secs(cli.login_max_block_seconds);
 
     let listener = match bind(cli.bind).await {
         Ok(l) => l,

@@ -3,11 +3,13 @@
 //! wants the CPU they use all of it, so the password grant runs at the bcrypt bound
 //! (`cores / t_bcrypt`); when a request for anything else arrives, the scheduler gives
 //! its thread the CPU first, so a burst of logins does not slow the rest of the server.
-//! Unknown users cost the same as known ones (a dummy hash is verified).
+//! A caller first takes one of the hashing slots (one per core), so it can decide once
+//! its turn has come whether to hash at all (the brute-force throttle does). Unknown
+//! users cost the same as known ones (a dummy hash is verified).
 
 use std::sync::{Arc, Mutex, mpsc};
 
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::secret::Secret;
 
@@ -20,6 +22,9 @@ pub enum PasswordError {
     /// The blocking task died.
     #[error("password task failed")]
     Join(#[from] tokio::task::JoinError),
+    /// The limiter was closed.
+    #[error("password limiter closed")]
+    Limiter(#[from] tokio::sync::AcquireError),
     /// The verifier threads are gone.
     #[error("password verifier closed")]
     Closed,
@@ -28,7 +33,13 @@ pub enum PasswordError {
     Spawn(#[from] std::io::Error),
 }
 
-/// One verification for the pool.
+/// A held hashing slot of [`Passwords`].
+#[derive(Debug)]
+pub struct Slot {
+    _permit: OwnedSemaphorePermit,
+}
+
+/// One verification for the threads.
 struct Job {
     password: Secret,
     hash: Arc<str>,
@@ -38,12 +49,13 @@ struct Job {
 /// Verifies passwords against bcrypt hashes.
 #[derive(Debug, Clone)]
 pub struct Passwords {
+    permits: Arc<Semaphore>,
     jobs: mpsc::Sender<Job>,
     dummy_hash: Arc<str>,
 }
 
 impl Passwords {
-    /// A verifier with one thread per core; computes the dummy hash at `cost`.
+    /// A verifier with one slot and one thread per core; computes the dummy hash at `cost`.
     pub async fn new(cost: u32) -> Result<Self, PasswordError> {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let dummy =
@@ -57,8 +69,16 @@ impl Passwords {
                 .spawn(move || work(&rx))?;
         }
         Ok(Self {
+            permits: Arc::new(Semaphore::new(cores)),
             jobs,
             dummy_hash: dummy.into(),
+        })
+    }
+
+    /// Waits for a free hashing slot (one per core).
+    pub async fn slot(&self) -> Result<Slot, PasswordError> {
+        Ok(Slot {
+            _permit: self.permits.clone().acquire_owned().await?,
         })
     }
 
@@ -69,6 +89,19 @@ impl Passwords {
         password: &Secret,
         hash: Option<&str>,
     ) -> Result<bool, PasswordError> {
+        let slot = self.slot().await?;
+        self.verify_in(slot, password, hash).await
+    }
+
+    /// [`Passwords::verify`] in a slot already held (so the caller can decide, once its
+    /// turn has come, whether to hash at all).
+    pub async fn verify_in(
+        &self,
+        slot: Slot,
+        password: &Secret,
+        hash: Option<&str>,
+    ) -> Result<bool, PasswordError> {
+        let _slot = slot;
         let known = hash.is_some();
         let hash = hash.map_or_else(|| Arc::clone(&self.dummy_hash), Arc::from);
         let (done, answer) = oneshot::channel();

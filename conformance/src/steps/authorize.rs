@@ -67,7 +67,7 @@ struct ExplicitPkce {
 /// The default authorization request of a client: code flow, its redirect URI and
 /// scope, a fresh state, and PKCE as chosen. Returns the parameters, the verifier and
 /// the challenge.
-fn default_request(w: &mut OAuthWorld, role: ClientRole) -> Result<Request, Mismatch> {
+pub(crate) fn default_request(w: &mut OAuthWorld, role: ClientRole) -> Result<Request, Mismatch> {
     let client = w.client(role)?;
     let redirect = client
         .redirect_uri
@@ -111,7 +111,10 @@ fn default_request(w: &mut OAuthWorld, role: ClientRole) -> Result<Request, Mism
     Ok((params, verifier, challenge))
 }
 
-fn authorization_url(w: &OAuthWorld, params: &[(String, String)]) -> Result<String, Mismatch> {
+pub(crate) fn authorization_url(
+    w: &OAuthWorld,
+    params: &[(String, String)],
+) -> Result<String, Mismatch> {
     let base = endpoint(w, "authorization")?;
     let sep = if base.contains('?') { '&' } else { '?' };
     Ok(format!("{base}{sep}{}", encode_pairs(params)))
@@ -181,7 +184,7 @@ async fn run_authorization(w: &mut OAuthWorld, a: Authorization<'_>) -> Check {
     Ok(())
 }
 
-fn login_failed(e: crate::login::LoginError) -> Mismatch {
+pub(crate) fn login_failed(e: crate::login::LoginError) -> Mismatch {
     Mismatch::new(
         "the login page to lead back to the client's redirect URI",
         e.to_string(),

@@ -2,7 +2,8 @@
 //!
 //! Vocabulary (see `features/README.md` for the full list): clients are named by role
 //! (`the Basic client`, `the post client`, `the public client`, `the second client`,
-//! `the service client`), users as `the primary user` / `the secondary user`. Tables of
+//! `the service client`), users as `the primary user` / `the secondary user` (and the
+//! brute-force accounts, `the throttled user` / `the throttled form user`). Tables of
 //! request parameters may use placeholders in angle brackets: `<code>`,
 //! `<refresh_token>`, `<access_token>`, `<code_verifier>`, `<redirect_uri>`,
 //! `<client_id>`, `<primary.username>`, `<primary.password>`, `<secondary.username>`,
@@ -10,6 +11,7 @@
 //! `(omitted)` leaves the parameter out.
 
 pub mod authorize;
+pub mod brute_force;
 pub mod entropy;
 pub mod http;
 pub mod introspect;

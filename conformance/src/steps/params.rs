@@ -29,9 +29,10 @@ impl FromStr for ClientParam {
     }
 }
 
-/// `{user}`: `primary` or `secondary`.
+/// `{user}`: `primary`, `secondary`, `throttled` or `throttled form` (the profile's
+/// `[users.<role>]`, `throttled_form` for the last).
 #[derive(Debug, Clone, Copy, Parameter)]
-#[param(name = "user", regex = "primary|secondary")]
+#[param(name = "user", regex = "primary|secondary|throttled form|throttled")]
 pub struct UserParam(pub UserRole);
 
 impl FromStr for UserParam {
@@ -40,6 +41,8 @@ impl FromStr for UserParam {
         match s {
             "primary" => Ok(Self(UserRole::Primary)),
             "secondary" => Ok(Self(UserRole::Secondary)),
+            "throttled" => Ok(Self(UserRole::Throttled)),
+            "throttled form" => Ok(Self(UserRole::ThrottledForm)),
             other => Err(format!("unknown user {other:?}")),
         }
     }

@@ -1,6 +1,7 @@
 //! The embedded default target: the bundled reference server started in-process on
 //! `127.0.0.1:0`, with a temporary SQLite database and the repository's fixtures
-//! (bcrypt cost 4, since the suite logs in hundreds of times), described by
+//! (bcrypt cost 4, since the suite logs in hundreds of times; a three-second first
+//! sign-in block, so the brute-force scenarios end quickly), described by
 //! `fixtures/profiles/reference.toml` exactly as an external target would be.
 
 use reference_server::{Config, Server, bind};
@@ -18,6 +19,12 @@ pub const CODE_TTL: i64 = 3;
 /// Access-token lifetime of the embedded server: short, so the expiry scenarios run
 /// (every other scenario uses its tokens within milliseconds).
 pub const ACCESS_TOKEN_TTL: i64 = 4;
+
+/// The first sign-in block of the embedded server after repeated wrong passwords:
+/// short, so the brute-force scenarios can wait for it to end, and long enough for the
+/// correct password to arrive while it lasts on a loaded machine (as long as a code
+/// lives).
+pub const LOGIN_BLOCK_SECONDS: u64 = 3;
 
 /// A running embedded server; stopped and its database deleted on [`Embedded::stop`].
 #[derive(Debug)]
@@ -59,6 +66,7 @@ impl Embedded {
         config.bcrypt_cost = 4;
         config.code_ttl = CODE_TTL;
         config.access_token_ttl = ACCESS_TOKEN_TTL;
+        config.login_throttle.block = std::time::Duration::from_secs(LOGIN_BLOCK_SECONDS);
         if oauth21 {
             config.password_grant = false;
             config.pkce_required = true;

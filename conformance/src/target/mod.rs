@@ -146,6 +146,13 @@ pub struct Target {
     pub primary: Option<User>,
     /// The secondary user.
     pub secondary: Option<User>,
+    /// The account the token-endpoint brute-force scenario sends wrong passwords for.
+    pub throttled: Option<User>,
+    /// The account the login-form brute-force scenario sends wrong passwords for.
+    pub throttled_form: Option<User>,
+    /// The most wrong passwords a brute-force scenario sends before it expects a
+    /// refusal.
+    pub max_attempts: u32,
     /// The protected resource.
     pub resource: Option<Resource>,
     /// Login settings.
@@ -312,6 +319,9 @@ impl Target {
             clients,
             primary: user("primary"),
             secondary: user("secondary"),
+            throttled: user("throttled"),
+            throttled_form: user("throttled_form"),
+            max_attempts: profile.brute_force.max_attempts,
             resource,
             login: profile.login.clone(),
             capabilities: BTreeSet::new(),
@@ -327,7 +337,13 @@ impl Target {
                 crate::http::witness(s.expose());
             }
         }
-        for u in [&target.primary, &target.secondary].into_iter().flatten() {
+        let users = [
+            &target.primary,
+            &target.secondary,
+            &target.throttled,
+            &target.throttled_form,
+        ];
+        for u in users.into_iter().flatten() {
             crate::http::witness(u.password.expose());
         }
         Ok(target)
@@ -386,7 +402,8 @@ async fn discover(
 /// Names: the grant types; `pkce`, `pkce_plain`, `revocation`, `introspection`,
 /// `refresh_rotation`, `metadata`, `iss_parameter`, `pkce_required_for_public`,
 /// `brute_force_protection`, `oauth21`, `pkce_optional`, `redirect_uri_with_query`, `tls`, `resource`, `login`, `user_tokens`, one per client role
-/// ([`ClientRole::capability`]), `secondary_user`, `code_expiry`, `token_expiry`.
+/// ([`ClientRole::capability`]), `secondary_user`, `throttled_user`,
+/// `throttled_form_user`, `code_expiry`, `token_expiry`.
 fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
     let c = &p.capabilities;
     let meta = t.metadata.as_ref();
@@ -481,6 +498,12 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
     }
     if t.secondary.is_some() {
         set.insert("secondary_user".into());
+    }
+    if t.throttled.is_some() {
+        set.insert("throttled_user".into());
+    }
+    if t.throttled_form.is_some() {
+        set.insert("throttled_form_user".into());
     }
     // Tokens for a user: through the login page with the code grant, or the password grant.
     if (set.contains("login") && set.contains("authorization_code")) || set.contains("password") {

@@ -25,7 +25,9 @@ pub struct Profile {
     /// `second_confidential`, `client_credentials`.
     #[serde(default)]
     pub clients: BTreeMap<String, ClientProfile>,
-    /// Users by role: `primary`, `secondary`.
+    /// Users by role: `primary`, `secondary`, and the accounts the brute-force
+    /// scenarios send wrong passwords for, `throttled` (token endpoint) and
+    /// `throttled_form` (login form).
     #[serde(default)]
     pub users: BTreeMap<String, UserProfile>,
     /// The protected resource.
@@ -40,6 +42,9 @@ pub struct Profile {
     /// Lifetimes, so expiry scenarios run only where they are short.
     #[serde(default)]
     pub lifetimes: LifetimesProfile,
+    /// How the brute-force scenarios probe the target's throttle.
+    #[serde(default)]
+    pub brute_force: BruteForceProfile,
     /// Scenario names or requirement IDs that are known to fail, each with a reason.
     #[serde(default)]
     pub expected_failures: BTreeMap<String, String>,
@@ -174,7 +179,8 @@ pub struct CapabilitiesProfile {
     pub pkce_required_for_public: Option<bool>,
     /// Every client must use PKCE (OAuth 2.1).
     pub pkce_required: Option<bool>,
-    /// Repeated wrong passwords are throttled.
+    /// Repeated wrong passwords for one account are throttled with 429 and
+    /// `Retry-After`, for a limited time.
     pub brute_force_protection: Option<bool>,
     /// The target follows the OAuth 2.1 / RFC 9700 profile: no password grant, PKCE
     /// for every client, no bearer tokens in the query. Turns on the `@oauth21`
@@ -207,6 +213,27 @@ impl Default for LifetimesProfile {
             code: None,
             access_token: None,
             max_wait: default_max_wait(),
+        }
+    }
+}
+
+/// `[brute_force]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BruteForceProfile {
+    /// The most wrong passwords a scenario sends before it expects a refusal.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+}
+
+fn default_max_attempts() -> u32 {
+    10
+}
+
+impl Default for BruteForceProfile {
+    fn default() -> Self {
+        Self {
+            max_attempts: default_max_attempts(),
         }
     }
 }

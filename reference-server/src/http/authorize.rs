@@ -3,19 +3,20 @@
 //! `iss` (RFC 9207).
 
 use warp::Reply as _;
-use warp::http::header::{COOKIE, HeaderValue, LOCATION, SET_COOKIE};
+use warp::http::header::{COOKIE, HeaderValue, LOCATION, RETRY_AFTER, SET_COOKIE};
 use warp::http::{Method, StatusCode};
 use warp::reply::Response;
 
 use super::Request;
 use super::pages::{LoginForm, error_page, login_page, secure};
+use super::respond::with_header;
+use super::signin::{SignIn, sign_in};
 use crate::State;
 use crate::grant::authorize::{AuthorizeError, AuthorizeRequest, validate};
 use crate::grant::params::{Params, encode_component};
 use crate::grant::{OAuthError, now};
 use crate::secret::{self, Secret};
 use crate::store::codes::{self, NewCode};
-use crate::store::users;
 
 const CSRF_COOKIE: &str = "oauth_csrf";
 
@@ -26,7 +27,7 @@ pub async fn handle(state: &State, req: &Request) -> Response {
     let result = match req.method {
         Method::GET => show(state, req).await,
         Method::POST => submit(state, req).await,
-        _ => Ok(super::respond::with_header(
+        _ => Ok(with_header(
             error_page(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "The authorization endpoint accepts GET and POST only.",
@@ -113,31 +114,32 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
     }
     let email = params.get("email");
     let password = params.get("password").map(Secret::new);
-    let user = match email {
-        Some(e) => users::find_by_email(&state.db, e).await?,
-        None => None,
-    };
-    let verified = match &password {
-        Some(p) => {
-            state
-                .passwords
-                .verify(p, user.as_ref().map(|u| u.password_hash.as_str()))
-                .await?
+    // Brute-force protection (RFC 6749 §10.10: the server "MUST prevent attackers from
+    // guessing ... resource owner passwords"), one count with the token endpoint: a
+    // blocked account and address get the form again with 429 and Retry-After,
+    // whatever the password.
+    let addr = req.remote.map(|a| a.ip());
+    let user = match sign_in(state, email, password.as_ref(), addr).await? {
+        SignIn::Valid(user) => user,
+        SignIn::Invalid => {
+            return form_again(
+                state,
+                &request,
+                &params,
+                "The email or password is incorrect.",
+            )
+            .await;
         }
-        None => false,
-    };
-    let Some(user) = user.filter(|_| verified) else {
-        let client_name = client_name(state, &request.client_id).await?;
-        let csrf = secret::generate()?;
-        let form = LoginForm {
-            request: &request,
-            client_name: &client_name,
-            scope_param: params.get("scope"),
-            csrf: csrf.expose(),
-            email,
-            error: Some("The email or password is incorrect."),
-        };
-        return Ok(with_csrf_cookie(login_page(&form), &csrf, state));
+        SignIn::Throttled(refused) => {
+            let seconds = refused.seconds();
+            let message = format!(
+                "Too many failed sign-in attempts for this account. Try again in {seconds} seconds."
+            );
+            let page = form_again(state, &request, &params, &message).await?;
+            let mut page = with_header(page, RETRY_AFTER, &seconds.to_string());
+            *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            return Ok(page);
+        }
     };
     let code = secret::generate()?;
     let now = now();
@@ -162,6 +164,26 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
     }
     pairs.push(("iss", state.issuer.as_str()));
     Ok(redirect(&request.redirect_uri, &pairs))
+}
+
+/// The login form again, with a fresh CSRF token, the email kept and a message.
+async fn form_again(
+    state: &State,
+    request: &AuthorizeRequest,
+    params: &Params,
+    message: &str,
+) -> Result<Response, super::HttpError> {
+    let client_name = client_name(state, &request.client_id).await?;
+    let csrf = secret::generate()?;
+    let form = LoginForm {
+        request,
+        client_name: &client_name,
+        scope_param: params.get("scope"),
+        csrf: csrf.expose(),
+        email: params.get("email"),
+        error: Some(message),
+    };
+    Ok(with_csrf_cookie(login_page(&form), &csrf, state))
 }
 
 async fn validated(

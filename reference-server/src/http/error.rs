@@ -3,13 +3,14 @@
 //! logged `server_error` with no details for the client.
 
 use warp::http::StatusCode;
-use warp::http::header::WWW_AUTHENTICATE;
+use warp::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use warp::reply::Response;
 
 use super::respond::{json, no_store, with_header};
 use crate::grant::{ErrorCode, OAuthError};
 use crate::password::PasswordError;
 use crate::store::StoreError;
+use crate::throttle::Refused;
 
 /// A failed request at an OAuth endpoint.
 #[derive(Debug, thiserror::Error)]
@@ -75,4 +76,22 @@ pub fn oauth_error_response(err: HttpError, realm: &str) -> Response {
         r = with_header(r, WWW_AUTHENTICATE, &format!("Basic realm=\"{realm}\""));
     }
     r
+}
+
+/// The refusal of a password grant while its account and client address are blocked
+/// (RFC 6749 §4.3.2: "the authorization server MUST protect the endpoint against brute
+/// force attacks"): 429 Too Many Requests with `Retry-After` (RFC 6585 §4), in the §5.2
+/// shape. The code is `invalid_grant`, the one §5.2 gives refused resource owner
+/// credentials, which every client already handles; `temporarily_unavailable` exists
+/// only at the authorization endpoint (§4.1.2.1) and speaks of the whole server.
+pub fn too_many_attempts(refused: Refused) -> Response {
+    let seconds = refused.seconds();
+    let body = serde_json::json!({
+        "error": ErrorCode::InvalidGrant.as_str(),
+        "error_description": format!(
+            "too many failed sign-in attempts; retry after {seconds} seconds"
+        ),
+    });
+    let r = no_store(json(StatusCode::TOO_MANY_REQUESTS, &body));
+    with_header(r, RETRY_AFTER, &seconds.to_string())
 }

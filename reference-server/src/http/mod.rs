@@ -9,6 +9,7 @@ mod pages;
 mod resource;
 mod respond;
 mod revoke;
+mod signin;
 mod token;
 
 use std::convert::Infallible;

@@ -5,8 +5,9 @@ use serde::Serialize;
 use warp::http::{Method, StatusCode};
 use warp::reply::Response;
 
-use super::error::{HttpError, oauth_error_response};
+use super::error::{HttpError, oauth_error_response, too_many_attempts};
 use super::respond::{json, no_store};
+use super::signin::{SignIn, sign_in};
 use super::{Request, method_not_allowed};
 use crate::State;
 use crate::grant::scope::{Scope, resolve};
@@ -18,7 +19,6 @@ use crate::model::Client;
 use crate::secret::{self, Secret};
 use crate::store::codes::{self, CodeOutcome, Redemption};
 use crate::store::tokens::{self, NewGrant, NewToken, RefreshOutcome};
-use crate::store::users;
 
 /// The successful token response (§5.1). Not `Debug`: it holds tokens.
 #[derive(Serialize)]
@@ -84,18 +84,22 @@ async fn token(state: &State, req: &Request) -> Result<Response, HttpError> {
             password,
             scope,
         } => {
-            let user = users::find_by_email(&state.db, &username).await?;
-            let hash = user.as_ref().map(|u| u.password_hash.as_str());
-            if !state.passwords.verify(&password, hash).await? {
-                return Err(OAuthError::invalid_grant(
-                    "the resource owner credentials are invalid",
-                )
-                .into());
-            }
+            // Brute-force protection (§4.3.2): a blocked account and address get 429
+            // whatever the password.
+            let addr = req.remote.map(|a| a.ip());
+            let user = match sign_in(state, Some(&username), Some(&password), addr).await? {
+                SignIn::Valid(user) => user,
+                SignIn::Invalid => {
+                    return Err(OAuthError::invalid_grant(
+                        "the resource owner credentials are invalid",
+                    )
+                    .into());
+                }
+                SignIn::Throttled(refused) => return Ok(too_many_attempts(refused)),
+            };
             let scope = resolve(scope.as_deref(), &client.scope)?;
-            let user_id = user.map(|u| u.id);
             let refresh = client.allows_grant(GrantType::RefreshToken.as_str());
-            issue(state, &client, user_id, &scope, refresh).await
+            issue(state, &client, Some(user.id), &scope, refresh).await
         }
         TokenRequest::ClientCredentials { scope } => {
             let scope = resolve(scope.as_deref(), &client.scope)?;

@@ -17,6 +17,7 @@ mod pkce;
 mod resource;
 mod revoke;
 mod smoke;
+mod throttle;
 mod token_cache;
 mod token_client_credentials;
 mod token_errors;
