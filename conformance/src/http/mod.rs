@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+mod failure;
 mod form;
 mod redact;
 
@@ -15,13 +16,15 @@ pub use form::{decode, decode_pairs, encode, encode_pairs, excerpt};
 use redact::witness_response;
 pub use redact::{SECRET_NAMES, redact_body, redact_query, redact_url, scrub, witness, witnessed};
 
-/// Longest body the runner reads; the rest is cut (a report says so).
+/// Longest body the runner reads: a longer one fails the request (no OAuth answer is
+/// that big, and a broken target may send gigabytes).
 pub const BODY_CAP: usize = 1024 * 1024;
 
 /// The HTTP client shared by every scenario.
 #[derive(Debug, Clone)]
 pub struct Http {
     client: reqwest::Client,
+    timeout: Duration,
 }
 
 /// A request to send.
@@ -86,10 +89,8 @@ pub struct Exchange {
     pub status: u16,
     /// Response headers.
     pub headers: HeaderMap,
-    /// Response body (up to [`BODY_CAP`]), unredacted: steps read tokens from it.
+    /// Response body (at most [`BODY_CAP`] bytes), unredacted: steps read tokens from it.
     pub body: String,
-    /// Whether the body was cut at the cap.
-    pub truncated: bool,
 }
 
 impl std::fmt::Debug for Exchange {
@@ -125,6 +126,47 @@ impl Exchange {
             .map(|m| m.trim().to_ascii_lowercase())
     }
 
+    /// The status for a report; a redirect says where it leads and that the runner did
+    /// not follow it (API answers are inspected as they are).
+    pub fn status_text(&self) -> String {
+        match self.header("location") {
+            Some(to) if (300..400).contains(&self.status) => format!(
+                "status {} (a redirect to {}, not followed)",
+                self.status,
+                redact_url(to)
+            ),
+            _ => format!("status {}", self.status),
+        }
+    }
+
+    /// What the body is, for a report: a JSON object, other JSON, an empty body, or, when
+    /// it is not JSON, its Content-Type and a short redacted excerpt.
+    pub fn body_kind(&self) -> String {
+        match self.json() {
+            Some(serde_json::Value::Object(_)) => "a JSON object".to_owned(),
+            Some(v) => format!(
+                "JSON that is not an object: {}",
+                excerpt(&redact_body(&v.to_string()), 80)
+            ),
+            None if self.body.trim().is_empty() => "an empty body".to_owned(),
+            None => format!(
+                "a {} body that is not JSON: {:?}",
+                self.media_type()
+                    .unwrap_or_else(|| "(no Content-Type)".to_owned()),
+                excerpt(&redact_body(&self.body), 80)
+            ),
+        }
+    }
+
+    /// The body as a JSON object, or what it is instead (status and [`Self::body_kind`]),
+    /// for a check that reads members.
+    pub fn object(&self) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        match self.json() {
+            Some(serde_json::Value::Object(map)) => Ok(map),
+            _ => Err(format!("{} with {}", self.status_text(), self.body_kind())),
+        }
+    }
+
     /// A redacted, human-readable account of the exchange for a failure report.
     pub fn describe(&self) -> String {
         let mut s = format!("{} {}\n", self.method, self.url);
@@ -157,15 +199,7 @@ impl Exchange {
         }
         if !self.body.is_empty() {
             let body = redact_body(&self.body);
-            s.push_str(&format!(
-                "  < {}{}\n",
-                excerpt(&body, 400),
-                if self.truncated {
-                    " [body cut at 1 MiB]"
-                } else {
-                    ""
-                }
-            ));
+            s.push_str(&format!("  < {}\n", excerpt(&body, 400)));
         }
         s
     }
@@ -197,136 +231,129 @@ fn tls_provider() {
 impl Http {
     /// A client with a per-request timeout that never follows redirects.
     pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
+        Self::build(timeout, false)
+    }
+
+    /// A client with its own cookie jar (for the login driver), same settings.
+    pub fn with_cookies(timeout: Duration) -> Result<Self, reqwest::Error> {
+        Self::build(timeout, true)
+    }
+
+    fn build(timeout: Duration, cookies: bool) -> Result<Self, reqwest::Error> {
         tls_provider();
         let client = reqwest::Client::builder()
+            // API answers are inspected, never followed; the login driver follows
+            // same-site redirects itself, a bounded number of times.
             .redirect(reqwest::redirect::Policy::none())
+            // The whole request, body included: a target that drips bytes is cut off.
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .cookie_store(cookies)
             .pool_max_idle_per_host(64)
             // Shorter than common server keep-alive timeouts (Node's is 5 s), so a pooled
             // connection is never reused just as the server closes it.
             .pool_idle_timeout(Duration::from_secs(2))
             .user_agent(concat!("oauth2-conformance/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { client })
+        Ok(Self { client, timeout })
     }
 
-    /// A client with its own cookie jar (for the login driver), same settings.
-    pub fn with_cookies(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
-        tls_provider();
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .cookie_store(true)
-            .user_agent(concat!("oauth2-conformance/", env!("CARGO_PKG_VERSION")))
-            .build()
+    /// The timeout of every request.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
-    /// Sends a request and records the exchange.
+    /// Sends a request and records the exchange: the body is read up to [`BODY_CAP`],
+    /// and every failure is said in words (timed out, connection closed, not HTTP, body
+    /// too big).
     pub async fn send(&self, out: Outgoing) -> Result<Exchange, SendError> {
-        send_with(&self.client, out).await
-    }
-}
-
-/// Sends with a given client (the shared one, or a login driver's cookie client).
-pub async fn send_with(client: &reqwest::Client, out: Outgoing) -> Result<Exchange, SendError> {
-    let fail = |reason: String, unreachable: bool| SendError {
-        method: out.method.to_string(),
-        url: redact_url(&out.url),
-        reason,
-        unreachable,
-    };
-    let mut req = client.request(out.method.clone(), &out.url);
-    let mut request_headers = Vec::new();
-    for (k, v) in &out.headers {
-        let name = HeaderName::from_bytes(k.as_bytes())
-            .map_err(|e| fail(format!("bad header name: {e}"), false))?;
-        let value =
-            HeaderValue::from_str(v).map_err(|e| fail(format!("bad header value: {e}"), false))?;
-        req = req.header(name, value);
-        let shown = if k.eq_ignore_ascii_case("authorization") || k.eq_ignore_ascii_case("cookie") {
-            let scheme = v.split(' ').next().unwrap_or("");
-            format!("{scheme} [redacted]")
-        } else {
-            v.clone()
+        let fail = |reason: String, unreachable: bool| SendError {
+            method: out.method.to_string(),
+            url: redact_url(&out.url),
+            reason,
+            unreachable,
         };
-        request_headers.push((k.clone(), shown));
-    }
-    let mut request_body = None;
-    if let Some((ct, body)) = &out.body {
-        req = req.header("content-type", ct.as_str()).body(body.clone());
-        request_headers.push(("content-type".to_owned(), ct.clone()));
-        let text = String::from_utf8_lossy(body);
-        request_body = Some(if ct.starts_with("application/x-www-form-urlencoded") {
-            redact_query(&text)
-        } else {
-            redact_body(&text)
-        });
-    }
-    let mut resp = req.send().await.map_err(|e| {
-        let unreachable = e.is_connect();
-        // The URL (which may carry secrets in its query) is already in the message,
-        // redacted; the error's own copy is dropped.
-        let e = e.without_url();
-        let chain = error_chain(&e);
-        let reason = if e.is_timeout() {
-            "no response within the timeout".to_owned()
-        } else if e.is_connect() {
-            format!("could not connect ({chain})")
-        } else {
-            format!("request failed: {chain}")
-        };
-        fail(reason, unreachable)
-    })?;
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let mut bytes = Vec::new();
-    let mut truncated = false;
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                if bytes.len() + chunk.len() > BODY_CAP {
-                    bytes.extend_from_slice(&chunk[..BODY_CAP - bytes.len()]);
-                    truncated = true;
-                    break;
+        let mut req = self.client.request(out.method.clone(), &out.url);
+        let mut request_headers = Vec::new();
+        for (k, v) in &out.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|e| fail(format!("bad header name: {e}"), false))?;
+            let value = HeaderValue::from_str(v)
+                .map_err(|e| fail(format!("bad header value: {e}"), false))?;
+            req = req.header(name, value);
+            let shown =
+                if k.eq_ignore_ascii_case("authorization") || k.eq_ignore_ascii_case("cookie") {
+                    let scheme = v.split(' ').next().unwrap_or("");
+                    format!("{scheme} [redacted]")
+                } else {
+                    v.clone()
+                };
+            request_headers.push((k.clone(), shown));
+        }
+        let mut request_body = None;
+        if let Some((ct, body)) = &out.body {
+            req = req.header("content-type", ct.as_str()).body(body.clone());
+            request_headers.push(("content-type".to_owned(), ct.clone()));
+            let text = String::from_utf8_lossy(body);
+            request_body = Some(if ct.starts_with("application/x-www-form-urlencoded") {
+                redact_query(&text)
+            } else {
+                redact_body(&text)
+            });
+        }
+        let mut resp = req.send().await.map_err(|e| {
+            let unreachable = e.is_connect();
+            // The URL (which may carry secrets in its query) is already in the message,
+            // redacted; the error's own copy is dropped.
+            let e = e.without_url();
+            fail(failure::reason(&e, self.timeout, None), unreachable)
+        })?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let media = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("no Content-Type")
+            .to_owned();
+        if let Some(n) = resp.content_length().filter(|n| *n > BODY_CAP as u64) {
+            return Err(fail(
+                format!(
+                    "response body over 1 MiB (status {status}, {media}, Content-Length {n}): not read"
+                ),
+                false,
+            ));
+        }
+        let mut bytes = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if bytes.len() + chunk.len() > BODY_CAP {
+                        return Err(fail(
+                            format!(
+                                "response body over 1 MiB (status {status}, {media}): reading stopped there"
+                            ),
+                            false,
+                        ));
+                    }
+                    bytes.extend_from_slice(&chunk);
                 }
-                bytes.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(e) => {
-                return Err(fail(
-                    if e.is_timeout() {
-                        "the response body did not finish within the timeout".to_owned()
-                    } else {
-                        format!("the response body could not be read: {}", error_chain(&e))
-                    },
-                    false,
-                ));
+                Ok(None) => break,
+                Err(e) => {
+                    let e = e.without_url();
+                    return Err(fail(failure::reason(&e, self.timeout, Some(status)), false));
+                }
             }
         }
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        witness_response(&headers, &body);
+        Ok(Exchange {
+            method: out.method.to_string(),
+            url: redact_url(&out.url),
+            request_headers,
+            request_body,
+            status,
+            headers,
+            body,
+        })
     }
-    let body = String::from_utf8_lossy(&bytes).into_owned();
-    witness_response(&headers, &body);
-    Ok(Exchange {
-        method: out.method.to_string(),
-        url: redact_url(&out.url),
-        request_headers,
-        request_body,
-        status,
-        headers,
-        body,
-        truncated,
-    })
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(x) = src {
-        s.push_str(": ");
-        s.push_str(&x.to_string());
-        src = x.source();
-    }
-    s
 }
