@@ -7,6 +7,8 @@
 //! a signal, or print a secret. `BAD_TARGETS_SHOW=1` prints every run's failures and keeps
 //! the profiles and reports. (`harness = false`.)
 
+#[path = "bad_targets/profile.rs"]
+mod profile;
 #[path = "bad_targets/server.rs"]
 mod server;
 
@@ -16,100 +18,14 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use profile::{SECRETS, Shape, profile};
 use server::{BadServer, Mode};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const BIN: &str = env!("CARGO_BIN_EXE_oauth2-conformance");
-/// Secrets of the profiles below; none may appear in any output.
-const SECRETS: &[&str] = &[
-    "basic-secret-4f1c9a",
-    "post-secret-77d2e0",
-    "second:secret+c3a8/b1%",
-    "service-secret-9e6f24",
-    "alice-password-5b7d",
-    "bob-password-2e9c",
-];
 /// Longest a run against one bad target may take before it counts as hung. The runs use
 /// a 1 s request timeout and end in a few seconds; this bound only catches hangs.
 const BOUND: Duration = Duration::from_secs(120);
-
-/// How the profile points the runner at the bad target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    /// An issuer only: RFC 8414 discovery meets the bad target first (exit 2).
-    Discovery,
-    /// Explicit endpoints with an authorization endpoint: the login preflight meets it
-    /// (exit 2).
-    Login,
-    /// Explicit endpoints without a login: the whole suite runs and fails (exit 1).
-    Suite,
-}
-
-fn profile(shape: Shape, url: &str) -> String {
-    let redirect = "redirect_uri = \"http://127.0.0.1/callback\"";
-    let clients = format!(
-        r#"
-[clients.confidential_basic]
-id = "basic"
-secret = "basic-secret-4f1c9a"
-auth_method = "client_secret_basic"
-scope = "profile"
-{redirect}
-
-[clients.confidential_post]
-id = "post"
-secret = "post-secret-77d2e0"
-auth_method = "client_secret_post"
-scope = "profile"
-{redirect}
-
-[clients.public]
-id = "public"
-auth_method = "none"
-scope = "profile"
-{redirect}
-
-[clients.second_confidential]
-id = "second"
-secret = "second:secret+c3a8/b1%"
-auth_method = "client_secret_basic"
-scope = "profile"
-{redirect}
-
-[clients.client_credentials]
-id = "service"
-secret = "service-secret-9e6f24"
-auth_method = "client_secret_basic"
-scope = "profile"
-
-[users.primary]
-username = "alice@example.com"
-password = "alice-password-5b7d"
-
-[users.secondary]
-username = "bob@example.com"
-password = "bob-password-2e9c"
-
-[resource]
-url = "{url}/api/me"
-scope = "profile"
-insufficient_scope = "email"
-user_field = "email"
-"#
-    );
-    let endpoints = format!(
-        "[endpoints]\ntoken = \"{url}/oauth/token\"\nrevocation = \"{url}/oauth/revoke\"\nintrospection = \"{url}/oauth/introspect\"\n"
-    );
-    match shape {
-        Shape::Discovery => format!("name = \"bad\"\nissuer = \"{url}\"\n{clients}"),
-        Shape::Login => format!(
-            "name = \"bad\"\n{endpoints}authorization = \"{url}/oauth/authorize\"\n{clients}\n[capabilities]\nmetadata = false\ngrants = [\"authorization_code\", \"refresh_token\"]\npkce = true\n"
-        ),
-        Shape::Suite => format!(
-            "name = \"bad\"\n{endpoints}{clients}\n[capabilities]\nmetadata = false\ngrants = [\"password\", \"client_credentials\", \"refresh_token\"]\n"
-        ),
-    }
-}
 
 /// What one run of the CLI did.
 struct Ran {
@@ -248,11 +164,22 @@ fn check(mode: Mode, shape: Shape, r: &Ran) -> Vec<String> {
                 .iter()
                 .filter(|s| s.outcome == "failed")
                 .collect();
-            for s in &failed {
-                let d = s.detail.as_deref().unwrap_or("");
-                if !d.contains("expected: ") || !d.contains("  actual: ") {
-                    problems.push(format!("{}: no expected/actual in {d:?}", s.id));
-                }
+            // A step that panics (cucumber keeps the panic off the console) or a step
+            // without a definition leaves a failure without expected and actual.
+            let bare: Vec<String> = failed
+                .iter()
+                .filter(|s| {
+                    let d = s.detail.as_deref().unwrap_or("");
+                    !d.contains("expected: ") || !d.contains("  actual: ")
+                })
+                .map(|s| format!("{}: {:?}", s.id, s.detail.as_deref().unwrap_or("")))
+                .collect();
+            if !bare.is_empty() {
+                problems.push(format!(
+                    "{} failures without expected and actual (a panic?), e.g. {}",
+                    bare.len(),
+                    bare.iter().take(2).cloned().collect::<Vec<_>>().join("; ")
+                ));
             }
             if !failed.iter().any(|s| {
                 let d = s.detail.as_deref().unwrap_or("");

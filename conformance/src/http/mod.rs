@@ -1,8 +1,10 @@
 //! The runner's one HTTP client and the record of each exchange.
 //!
-//! Redirects are never followed (the runner inspects them), every request has a timeout,
-//! bodies are read up to a cap, and everything a report may print is redacted: no
-//! token, code, secret or password leaves through an [`Exchange`].
+//! Redirects are never followed (the runner inspects them), every request has a timeout
+//! for the whole exchange, a body over [`BODY_CAP`] fails the request unread, a failed
+//! request says why in words (`failure.rs`), and everything a report may print is
+//! redacted (`redact.rs`): no token, code, secret or password leaves through an
+//! [`Exchange`].
 
 use std::time::Duration;
 
@@ -355,5 +357,65 @@ impl Http {
             headers,
             body,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, headers: &[(&'static str, &str)], body: &str) -> Exchange {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        Exchange {
+            method: "POST".into(),
+            url: "http://as.example/token".into(),
+            request_headers: Vec::new(),
+            request_body: None,
+            status,
+            headers: map,
+            body: body.into(),
+        }
+    }
+
+    /// A body that is not JSON is named by its media type and a short excerpt in which
+    /// secret parameters are redacted.
+    #[test]
+    fn body_kind_names_the_media_type_and_redacts() {
+        let html = answer(
+            200,
+            &[("content-type", "text/html; charset=utf-8")],
+            "<p>Down</p>",
+        );
+        assert_eq!(
+            html.body_kind(),
+            "a text/html body that is not JSON: \"<p>Down</p>\""
+        );
+        let form = answer(200, &[], "access_token=s3cr3t-t0ken&token_type=bearer");
+        let kind = form.body_kind();
+        assert!(
+            kind.contains("(no Content-Type)") && !kind.contains("s3cr3t"),
+            "{kind}"
+        );
+        assert_eq!(answer(200, &[], " ").body_kind(), "an empty body");
+        assert!(answer(200, &[], "[1]").object().is_err());
+        assert!(answer(200, &[], "{\"a\":1}").object().is_ok());
+    }
+
+    /// A redirect says where it leads, with a code in its query redacted, and that it
+    /// was not followed.
+    #[test]
+    fn status_text_of_a_redirect() {
+        let x = answer(
+            302,
+            &[("location", "https://c.example/cb?code=s3cr3t-c0de")],
+            "",
+        );
+        let text = x.status_text();
+        assert!(text.starts_with("status 302 (a redirect to https://c.example/cb?code=[redacted]"));
+        assert!(text.ends_with("not followed)"), "{text}");
+        assert_eq!(answer(400, &[], "").status_text(), "status 400");
     }
 }
