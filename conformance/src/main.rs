@@ -95,6 +95,8 @@ fn merge(results: &[PathBuf], html: &PathBuf) -> ExitCode {
 }
 
 fn could_not_run(msg: &str) -> ExitCode {
+    // The reason may quote a page of the target; no secret of the run may reach it.
+    let (msg, _) = conformance::http::scrub(msg);
     eprintln!("oauth2-conformance: could not run: {msg}");
     ExitCode::from(EXIT_COULD_NOT_RUN)
 }

@@ -193,7 +193,6 @@ mod tests {
             status: 200,
             headers,
             body: String::new(),
-            truncated: false,
         }
     }
 

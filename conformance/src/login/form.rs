@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::html::{Button, Form, forms};
-use crate::http::{Exchange, Outgoing, decode_pairs, excerpt, redact_url, send_with};
+use crate::http::{Exchange, Http, Outgoing, decode_pairs, excerpt, redact_url};
 use crate::target::{LoginProfile, User, origin};
 
 /// Most redirects and form posts one login may take.
@@ -126,9 +126,11 @@ pub enum LoginError {
         /// The start of its body.
         excerpt: String,
     },
-    /// Too many steps.
-    #[error("no redirect to the client after {MAX_STEPS} steps")]
-    TooManySteps,
+    /// Too many steps: a redirect loop, or a form that keeps coming back.
+    #[error(
+        "too many redirects and form posts: no redirect to the client after {MAX_STEPS} steps, the last at {0}"
+    )]
+    TooManySteps(String),
 }
 
 /// Whether `location` is the client's redirection URI (any port for loopback IPs).
@@ -223,20 +225,20 @@ pub struct Visit<'a> {
 /// A user agent with its own cookie jar.
 #[derive(Debug, Clone)]
 pub struct Browser {
-    client: reqwest::Client,
+    http: Http,
 }
 
 impl Browser {
     /// A fresh user agent: no cookies, redirects not followed.
     pub fn new(timeout: Duration) -> Result<Self, LoginError> {
-        let client = crate::http::Http::with_cookies(timeout)
-            .map_err(|e| LoginError::Send(e.to_string()))?;
-        Ok(Self { client })
+        let http = Http::with_cookies(timeout).map_err(|e| LoginError::Send(e.to_string()))?;
+        Ok(Self { http })
     }
 
     /// Sends one request with this browser's cookies.
     pub async fn send(&self, out: Outgoing) -> Result<Exchange, LoginError> {
-        send_with(&self.client, out)
+        self.http
+            .send(out)
             .await
             .map_err(|e| LoginError::Send(e.to_string()))
     }
@@ -348,7 +350,7 @@ impl Browser {
                 url = next.url.clone();
             }
         }
-        Err(LoginError::TooManySteps)
+        Err(LoginError::TooManySteps(redact_url(&url)))
     }
 }
 
@@ -387,7 +389,7 @@ pub async fn drive(
                 excerpt: excerpt(&x.body, 200),
             },
             Some(x) => unexpected(&x.url, x),
-            None => LoginError::TooManySteps,
+            None => LoginError::TooManySteps(String::new()),
         }),
     }
 }

@@ -13,7 +13,7 @@ async fn status(w: &mut OAuthWorld, code: u16) -> Check {
     ensure(
         x.status == code,
         format!("status {code}"),
-        || format!("status {}", x.status),
+        || x.status_text(),
         x,
     )
 }
@@ -24,7 +24,7 @@ async fn refused(w: &mut OAuthWorld) -> Check {
     ensure(
         (400..500).contains(&x.status),
         "a 4xx refusal",
-        || format!("status {}", x.status),
+        || x.status_text(),
         x,
     )
 }
@@ -44,7 +44,11 @@ pub fn check_error(w: &OAuthWorld, codes: &[&str]) -> Check {
         format!("error {want}"),
         || match &got {
             Some(g) => format!("error {g} (status {})", x.status),
-            None => format!("status {} without a JSON error member", x.status),
+            None => format!(
+                "{} and no error member in {}",
+                x.status_text(),
+                x.body_kind()
+            ),
         },
         x,
     )?;
@@ -66,7 +70,7 @@ pub fn check_error(w: &OAuthWorld, codes: &[&str]) -> Check {
                 .join(" or "),
             got.as_deref().unwrap_or("")
         ),
-        || format!("status {}", x.status),
+        || x.status_text(),
         x,
     )?;
     ensure(
@@ -132,12 +136,7 @@ fn has_challenge(value: &str, scheme: &str) -> bool {
 #[then(expr = "the response is 401 with a {word} challenge")]
 async fn challenge(w: &mut OAuthWorld, scheme: String) -> Check {
     let x = w.last()?;
-    ensure(
-        x.status == 401,
-        "status 401",
-        || format!("status {}", x.status),
-        x,
-    )?;
+    ensure(x.status == 401, "status 401", || x.status_text(), x)?;
     let values = x.header_all("www-authenticate");
     ensure(
         values.iter().any(|v| has_challenge(v, &scheme)),
@@ -181,7 +180,13 @@ async fn is_json(w: &mut OAuthWorld) -> Check {
     ensure(
         x.media_type().as_deref() == Some("application/json") && x.json().is_some(),
         "a JSON body with Content-Type application/json",
-        || format!("{:?}", x.header("content-type")),
+        || {
+            format!(
+                "Content-Type {:?}, {}",
+                x.header("content-type"),
+                x.body_kind()
+            )
+        },
         x,
     )
 }

@@ -74,10 +74,15 @@ async fn introspect_auth(
 #[then(expr = "the token is active")]
 async fn active(w: &mut OAuthWorld) -> Check {
     let x = w.last()?;
-    let a = x.json().and_then(|j| j.get("active").cloned());
+    let expected = "200 with \"active\": true (RFC 7662 §2.2)";
+    let a = x
+        .object()
+        .map_err(|why| Mismatch::in_exchange(expected, why, x))?
+        .get("active")
+        .cloned();
     ensure(
         x.status == 200 && a == Some(Value::Bool(true)),
-        "200 with \"active\": true (RFC 7662 §2.2)",
+        expected,
         || format!("status {} active {a:?}", x.status),
         x,
     )
@@ -86,10 +91,15 @@ async fn active(w: &mut OAuthWorld) -> Check {
 #[then(expr = "the token is not active")]
 async fn inactive(w: &mut OAuthWorld) -> Check {
     let x = w.last()?;
-    let a = x.json().and_then(|j| j.get("active").cloned());
+    let expected = "200 with \"active\": false (RFC 7662 §2.2)";
+    let a = x
+        .object()
+        .map_err(|why| Mismatch::in_exchange(expected, why, x))?
+        .get("active")
+        .cloned();
     ensure(
         x.status == 200 && a == Some(Value::Bool(false)),
-        "200 with \"active\": false (RFC 7662 §2.2)",
+        expected,
         || format!("status {} active {a:?}", x.status),
         x,
     )
@@ -98,13 +108,16 @@ async fn inactive(w: &mut OAuthWorld) -> Check {
 #[then(expr = "the introspection response has no member but active")]
 async fn only_active(w: &mut OAuthWorld) -> Check {
     let x = w.last()?;
+    let expected = "only the active member for an inactive token (RFC 7662 §2.2)";
     let keys: Vec<String> = x
-        .json()
-        .and_then(|j| j.as_object().map(|o| o.keys().cloned().collect()))
-        .unwrap_or_default();
+        .object()
+        .map_err(|why| Mismatch::in_exchange(expected, why, x))?
+        .keys()
+        .cloned()
+        .collect();
     ensure(
         keys == ["active"],
-        "only the active member for an inactive token (RFC 7662 §2.2)",
+        expected,
         || format!("members {keys:?}"),
         x,
     )
@@ -113,10 +126,13 @@ async fn only_active(w: &mut OAuthWorld) -> Check {
 #[then(expr = "the introspection response includes {string}")]
 async fn includes(w: &mut OAuthWorld, member: String) -> Check {
     let x = w.last()?;
+    let expected = format!("the {member} member");
     let has = x
-        .json()
-        .is_some_and(|j| j.get(&member).is_some_and(|v| !v.is_null()));
-    ensure(has, format!("the {member} member"), || "absent".into(), x)
+        .object()
+        .map_err(|why| Mismatch::in_exchange(expected.clone(), why, x))?
+        .get(&member)
+        .is_some_and(|v| !v.is_null());
+    ensure(has, expected, || "absent".into(), x)
 }
 
 #[when(expr = "the {client} client introspects the {token_kind} token with the hint {string}")]

@@ -33,7 +33,7 @@ async fn fetch(w: &mut OAuthWorld) -> Check {
 
 fn doc(w: &OAuthWorld) -> Result<&Value, Mismatch> {
     w.metadata.as_ref().ok_or_else(|| match &w.last {
-        Some(x) => Mismatch::in_exchange("a JSON metadata document", "no JSON body", x),
+        Some(x) => Mismatch::in_exchange("a JSON metadata document", x.body_kind(), x),
         None => Mismatch::cannot("the metadata was not fetched"),
     })
 }
@@ -132,7 +132,7 @@ async fn is_json(w: &mut OAuthWorld) -> Check {
             && x.media_type().as_deref() == Some("application/json")
             && x.json().is_some_and(|j| j.is_object()),
         "200 with an application/json object (RFC 8414 §3.2)",
-        || format!("status {} {:?}", x.status, x.header("content-type")),
+        || format!("{}, {}", x.status_text(), x.body_kind()),
         x,
     )
 }
@@ -410,7 +410,7 @@ async fn answered(
     expected: &str,
 ) -> Check {
     let x = send(w, out).await?;
-    ensure(ok(&x), expected, || format!("status {}", x.status), &x)
+    ensure(ok(&x), expected, || x.status_text(), &x)
 }
 
 #[then(expr = "every endpoint the metadata advertises answers as its specification defines")]

@@ -129,25 +129,25 @@ async fn answers_for(w: &mut OAuthWorld, u: UserParam) -> Check {
     ensure(
         x.status == 200,
         "status 200 from the resource",
-        || format!("status {}", x.status),
+        || x.status_text(),
         x,
     )?;
     if let Some(field) = &r.user_field {
-        let got = x.json().and_then(|j| j.get(field).cloned());
+        let expected = format!(
+            "{field} = {:?}, the user the token was issued for",
+            user.resource_id
+        );
+        let got = x
+            .object()
+            .map_err(|why| Mismatch::in_exchange(expected.clone(), why, x))?
+            .get(field)
+            .cloned();
         let matches = match &got {
             Some(Value::String(s)) => s.eq_ignore_ascii_case(&user.resource_id),
             Some(Value::Number(n)) => n.to_string() == user.resource_id,
             _ => false,
         };
-        ensure(
-            matches,
-            format!(
-                "{field} = {:?}, the user the token was issued for",
-                user.resource_id
-            ),
-            || format!("{field} = {got:?}"),
-            x,
-        )?;
+        ensure(matches, expected, || format!("{field} = {got:?}"), x)?;
     }
     Ok(())
 }
@@ -256,7 +256,7 @@ async fn refuses(w: &mut OAuthWorld, status: u16) -> Check {
     ensure(
         x.status == status,
         format!("status {status}"),
-        || format!("status {}", x.status),
+        || x.status_text(),
         x,
     )
 }
@@ -323,7 +323,7 @@ async fn access_refused(w: &mut OAuthWorld) -> Check {
     ensure(
         x.status == 401,
         "401 from the resource for this access token (RFC 6750 §3.1 invalid_token)",
-        || format!("status {}", x.status),
+        || x.status_text(),
         &x,
     )
 }
@@ -339,7 +339,7 @@ async fn earlier_refused(w: &mut OAuthWorld) -> Check {
     ensure(
         x.status == 401,
         "401 from the resource for the earlier access token",
-        || format!("status {}", x.status),
+        || x.status_text(),
         &x,
     )
 }
@@ -351,7 +351,7 @@ async fn still_works(w: &mut OAuthWorld) -> Check {
     ensure(
         x.status == 200,
         "200 from the resource",
-        || format!("status {}", x.status),
+        || x.status_text(),
         &x,
     )
 }
@@ -365,7 +365,7 @@ async fn access_no_longer_works(w: &mut OAuthWorld) -> Check {
     ensure(
         (400..500).contains(&x.status),
         "the resource to refuse this access token (a 4xx answer, RFC 6750 §3.1)",
-        || format!("status {}", x.status),
+        || x.status_text(),
         &x,
     )
 }

@@ -94,7 +94,7 @@ async fn succeeds(w: &mut OAuthWorld) -> Check {
     ensure(
         x.status == 200,
         "status 200 (RFC 7009 §2.2)",
-        || format!("status {}", x.status),
+        || x.status_text(),
         x,
     )
 }

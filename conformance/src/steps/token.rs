@@ -40,14 +40,14 @@ pub fn token_set(
     if x.status != 200 {
         return Err(Mismatch::in_exchange(
             "a 200 token response",
-            format!("status {}", x.status),
+            x.status_text(),
             x,
         ));
     }
     let Some(json) = x.json().filter(Value::is_object) else {
         return Err(Mismatch::in_exchange(
             "a JSON object body (RFC 6749 §5.1)",
-            "a body that is not a JSON object",
+            x.body_kind(),
             x,
         ));
     };
@@ -334,15 +334,12 @@ async fn token_succeeds(w: &mut OAuthWorld) -> Check {
 #[then(expr = "the token response includes a refresh token")]
 async fn has_refresh(w: &mut OAuthWorld) -> Check {
     let x = w.last()?;
-    let rt = x
-        .json()
-        .and_then(|j| j.get("refresh_token").and_then(Value::as_str).map(str::len));
-    ensure(
-        rt.is_some_and(|n| n > 0),
-        "a refresh_token member",
-        || "none".into(),
-        x,
-    )
+    let expected = "a refresh_token member";
+    let o = x
+        .object()
+        .map_err(|why| Mismatch::in_exchange(expected, why, x))?;
+    let rt = o.get("refresh_token").and_then(Value::as_str).map(str::len);
+    ensure(rt.is_some_and(|n| n > 0), expected, || "none".into(), x)
 }
 
 #[then(expr = "the token response includes no refresh token")]
@@ -360,12 +357,18 @@ async fn no_refresh(w: &mut OAuthWorld) -> Check {
 #[then(expr = "the token response includes expires_in")]
 async fn has_expires_in(w: &mut OAuthWorld) -> Check {
     let x = w.last()?;
-    let v = x.json().and_then(|j| j.get("expires_in").cloned());
+    let expected = "expires_in, a positive number of seconds (RFC 6749 §5.1)";
+    let o = x
+        .object()
+        .map_err(|why| Mismatch::in_exchange(expected, why, x))?;
+    let v = o.get("expires_in");
     ensure(
-        v.as_ref()
-            .is_some_and(|v| v.as_u64().is_some_and(|n| n > 0)),
-        "expires_in, a positive number of seconds (RFC 6749 §5.1)",
-        || format!("{v:?}"),
+        v.is_some_and(|v| v.as_u64().is_some_and(|n| n > 0)),
+        expected,
+        || match v {
+            Some(v) => format!("expires_in {v}"),
+            None => "no expires_in member".into(),
+        },
         x,
     )
 }
@@ -378,8 +381,11 @@ fn scope_set(s: &str) -> std::collections::BTreeSet<&str> {
 async fn granted_scope(w: &mut OAuthWorld, expected: String) -> Check {
     let x = w.last()?;
     let scope = x
-        .json()
-        .and_then(|j| j.get("scope").and_then(Value::as_str).map(str::to_owned));
+        .object()
+        .map_err(|why| Mismatch::in_exchange(format!("scope {expected:?}"), why, x))?
+        .get("scope")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     match scope {
         Some(s) => ensure(
             scope_set(&s) == scope_set(&expected),
@@ -407,12 +413,13 @@ async fn granted_scope(w: &mut OAuthWorld, expected: String) -> Check {
 #[then(expr = "the response includes the granted scope")]
 async fn includes_scope(w: &mut OAuthWorld) -> Check {
     let x = w.last()?;
-    let scope = x
-        .json()
-        .and_then(|j| j.get("scope").and_then(Value::as_str).map(str::to_owned));
+    let expected = "a scope member (RFC 6749 §5.1: REQUIRED when the granted scope differs from the requested)";
+    let o = x
+        .object()
+        .map_err(|why| Mismatch::in_exchange(expected, why, x))?;
     ensure(
-        scope.is_some(),
-        "a scope member (RFC 6749 §5.1: REQUIRED when the granted scope differs from the requested)",
+        o.get("scope").and_then(Value::as_str).is_some(),
+        expected,
         || "none".into(),
         x,
     )
@@ -519,15 +526,17 @@ async fn secret_needs_encoding(w: &mut OAuthWorld, c: ClientParam) -> Check {
 #[then(expr = "the token type is {word}")]
 async fn token_type_is(w: &mut OAuthWorld, expected: String) -> Check {
     let x = w.last()?;
-    let got = x.json().and_then(|j| {
-        j.get("token_type")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    });
+    let want = format!("token_type {expected}, in any letter case (RFC 6749 §5.1, §7.1)");
+    let got = x
+        .object()
+        .map_err(|why| Mismatch::in_exchange(want.clone(), why, x))?
+        .get("token_type")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     ensure(
         got.as_deref()
             .is_some_and(|g| g.eq_ignore_ascii_case(&expected)),
-        format!("token_type {expected}, in any letter case (RFC 6749 §5.1, §7.1)"),
+        want,
         || format!("token_type {got:?}"),
         x,
     )
@@ -588,8 +597,17 @@ async fn scope_refused_or_left_out(w: &mut OAuthWorld, scope: String) -> Check {
         return super::http::check_error(w, &["invalid_scope"]);
     }
     let named = x
-        .json()
-        .and_then(|j| j.get("scope").and_then(Value::as_str).map(str::to_owned));
+        .object()
+        .map_err(|why| {
+            Mismatch::in_exchange(
+                format!("invalid_scope, or a token response without {scope:?} in its scope"),
+                why,
+                x,
+            )
+        })?
+        .get("scope")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let Some(named) = named else {
         return Err(Mismatch::in_exchange(
             format!(

@@ -178,6 +178,9 @@ pub enum TargetError {
     /// The target does not answer.
     #[error("the target is unreachable: {0}")]
     Unreachable(String),
+    /// The target answered discovery with something that is not HTTP, or not in time.
+    #[error("discovery failed: {0}")]
+    Discovery(String),
 }
 
 impl Target {
@@ -202,11 +205,13 @@ impl Target {
             .map(|i| i.trim_end_matches('/').to_owned());
         let mut endpoints = Endpoints::default();
         let mut metadata = None;
+        let mut discovery_notes = Vec::new();
         if let Some(iss) = &issuer {
             if profile.capabilities.metadata != Some(false) {
-                let (doc, url) = discover(iss, http).await?;
-                metadata = doc;
-                endpoints.metadata = url;
+                let found = discover(iss, http).await?;
+                metadata = found.document;
+                endpoints.metadata = found.url;
+                discovery_notes = found.notes;
             }
         }
         let from_meta = |k: &str| {
@@ -251,10 +256,17 @@ impl Target {
                 .or_else(|| from_meta("introspection_endpoint")),
         );
         if endpoints.token.is_none() {
-            return Err(TargetError::Profile(
-                "no token endpoint: set [endpoints].token or an issuer whose metadata names one"
-                    .into(),
-            ));
+            let seen = if discovery_notes.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (discovery found no metadata: {})",
+                    discovery_notes.join("; ")
+                )
+            };
+            return Err(TargetError::Profile(format!(
+                "no token endpoint: set [endpoints].token or an issuer whose metadata names one{seen}"
+            )));
         }
 
         let mut clients = BTreeMap::new();
@@ -375,26 +387,45 @@ pub fn metadata_urls(issuer: &str) -> Vec<String> {
     ]
 }
 
-async fn discover(
-    issuer: &str,
-    http: &Http,
-) -> Result<(Option<Value>, Option<String>), TargetError> {
+/// What discovery found: the metadata document and where, or, for each URL tried, why
+/// its answer was not one.
+struct Discovered {
+    document: Option<Value>,
+    url: Option<String>,
+    notes: Vec<String>,
+}
+
+/// RFC 8414 §3.1: the metadata "MUST be queried using an HTTP "GET" request"; §3.2: "A
+/// successful response MUST use the 200 OK HTTP status code and return a JSON object".
+/// Any other answer at a URL is noted and the next URL tried; a target that cannot be
+/// reached, or answers something that is not HTTP or not in time, ends the run.
+async fn discover(issuer: &str, http: &Http) -> Result<Discovered, TargetError> {
+    let mut notes = Vec::new();
     for url in metadata_urls(issuer) {
         match http
             .send(Outgoing::new(reqwest::Method::GET, url.clone()))
             .await
         {
-            Ok(x) if x.status == 200 => {
-                if let Some(doc) = x.json().filter(Value::is_object) {
-                    return Ok((Some(doc), Some(url)));
-                }
+            Ok(x) if x.status == 200 && x.json().is_some_and(|j| j.is_object()) => {
+                return Ok(Discovered {
+                    document: x.json(),
+                    url: Some(url),
+                    notes,
+                });
             }
-            Ok(_) => {}
+            Ok(x) if x.status == 200 => {
+                notes.push(format!("GET {}: status 200 with {}", x.url, x.body_kind()));
+            }
+            Ok(x) => notes.push(format!("GET {}: {}", x.url, x.status_text())),
             Err(e) if e.unreachable => return Err(TargetError::Unreachable(e.to_string())),
-            Err(e) => return Err(TargetError::Unreachable(e.to_string())),
+            Err(e) => return Err(TargetError::Discovery(e.to_string())),
         }
     }
-    Ok((None, None))
+    Ok(Discovered {
+        document: None,
+        url: None,
+        notes,
+    })
 }
 
 /// Derives the capability set: profile settings first, then the metadata.

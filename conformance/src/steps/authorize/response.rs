@@ -89,7 +89,7 @@ async fn error_page(w: &mut OAuthWorld) -> Check {
     ensure(
         x.status >= 400 || x.status == 200,
         "an error page for the user",
-        || format!("status {}", x.status),
+        || x.status_text(),
         x,
     )
 }
@@ -163,7 +163,7 @@ async fn refused_page_or_invalid_request(w: &mut OAuthWorld) -> Check {
         Ended::Page => ensure(
             x.status == 200 || x.status >= 400,
             "an error page or error=invalid_request at the client",
-            || format!("status {}", x.status),
+            || x.status_text(),
             x,
         ),
         Ended::Stopped => Err(Mismatch::in_exchange(

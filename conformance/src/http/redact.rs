@@ -1,0 +1,158 @@
+//! Redaction: secret parameters and JSON members replaced by `[redacted]` in anything a
+//! report may print, and the record of every secret seen, checked against each report
+//! before it is written.
+
+use reqwest::header::HeaderMap;
+
+use super::form::decode;
+use super::form::decode_pairs;
+
+/// Parameter and JSON member names whose values are secrets.
+pub const SECRET_NAMES: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "code",
+    "code_verifier",
+    "client_secret",
+    "password",
+    "token",
+    "csrf_token",
+    "assertion",
+];
+
+fn is_secret(name: &str) -> bool {
+    SECRET_NAMES.contains(&name)
+}
+
+/// In JSON bodies `code` is an error code (JSON:API, RFC 6750 documents), not an
+/// authorization code, which only travels in redirects and form bodies.
+fn is_secret_member(name: &str) -> bool {
+    name != "code" && is_secret(name)
+}
+
+/// Redacts secret values in a query or form string.
+pub fn redact_query(q: &str) -> String {
+    q.split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if is_secret(&decode(k)) => format!("{k}=[redacted]"),
+            _ => p.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Redacts secret query values of a URL.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, q)) => {
+            let (q, frag) = q.split_once('#').map_or((q, None), |(q, f)| (q, Some(f)));
+            let mut s = format!("{base}?{}", redact_query(q));
+            if let Some(f) = frag {
+                s.push('#');
+                s.push_str(&redact_query(f));
+            }
+            s
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Redacts secret members of a JSON body (or secret pairs of a form body); other text
+/// is returned as it is.
+pub fn redact_body(body: &str) -> String {
+    if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(body) {
+        redact_json(&mut v);
+        return v.to_string();
+    }
+    if body.contains('=') && !body.contains('<') && !body.contains(' ') {
+        return redact_query(body);
+    }
+    body.to_owned()
+}
+
+fn redact_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if is_secret_member(k) && val.is_string() {
+                    *val = serde_json::Value::String("[redacted]".into());
+                } else {
+                    redact_json(val);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// Every secret the runner has seen in this process: tokens and codes from responses,
+/// and the profile's client secrets and passwords. Reports are checked against it before
+/// they are written ([`scrub`]), a second line of defence behind the redaction above.
+static SEEN: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Shortest value treated as a secret by [`scrub`] (shorter ones would match ordinary
+/// words).
+const MIN_SECRET_LEN: usize = 8;
+
+/// Remembers a secret value.
+pub fn witness(value: &str) {
+    if value.len() >= MIN_SECRET_LEN {
+        if let Ok(mut seen) = SEEN.lock() {
+            seen.insert(value.to_owned());
+        }
+    }
+}
+
+/// The secrets seen so far.
+pub fn witnessed() -> Vec<String> {
+    SEEN.lock()
+        .map(|s| s.iter().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn witness_json(v: &serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map {
+                match val.as_str() {
+                    Some(s) if is_secret_member(k) => witness(s),
+                    _ => witness_json(val),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(witness_json),
+        _ => {}
+    }
+}
+
+pub(super) fn witness_response(headers: &HeaderMap, body: &str) {
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(body) {
+        witness_json(&v);
+    }
+    if let Some(loc) = headers.get("location").and_then(|v| v.to_str().ok()) {
+        for part in loc.split(['?', '#']).skip(1) {
+            for (k, v) in decode_pairs(part) {
+                if is_secret(&k) {
+                    witness(&v);
+                }
+            }
+        }
+    }
+}
+
+/// Replaces every witnessed secret in `text` with `[redacted]`; returns the text and
+/// how many replacements were needed (0 when redaction upstream did its job).
+pub fn scrub(text: &str) -> (String, usize) {
+    let mut out = text.to_owned();
+    let mut n = 0;
+    for secret in witnessed() {
+        if out.contains(&secret) {
+            n += out.matches(&secret).count();
+            out = out.replace(&secret, "[redacted]");
+        }
+    }
+    (out, n)
+}
