@@ -114,7 +114,16 @@ pub fn params_error(e: ParamsError) -> OAuthError {
 pub fn routes(
     state: Arc<State>,
 ) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone + Send + Sync + 'static {
-    warp::method()
+    // A request target without a path (authority-form such as `CONNECT host:port`, or
+    // `POST *;x=1`, which parses as one) makes warp 0.4.3's `path::full()` panic with
+    // http >= 1.4.1 (warp issue #1166). No endpoint lives at an empty path or at "/",
+    // which are the only two that reach here, so both are answered 404 before that
+    // filter runs.
+    let no_path = warp::path::end().map(|| {
+        tracing::info!(status = 404, "request to \"/\" or without a path");
+        not_found()
+    });
+    let endpoints = warp::method()
         .and(warp::path::full())
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(warp::header::headers_cloned())
@@ -152,7 +161,10 @@ pub fn routes(
                     response
                 }
             },
-        )
+        );
+    no_path
+        .or(endpoints)
+        .unify()
         .recover(|_rejection: warp::Rejection| async {
             Ok::<_, Infallible>(too_large_or_bad(
                 StatusCode::BAD_REQUEST,
@@ -160,6 +172,14 @@ pub fn routes(
             ))
         })
         .unify()
+}
+
+/// 404 for a path no endpoint serves.
+fn not_found() -> Response {
+    respond::json(
+        StatusCode::NOT_FOUND,
+        &serde_json::json!({"error": "not_found", "error_description": "no such endpoint"}),
+    )
 }
 
 /// Why a request body was not read.
@@ -248,10 +268,7 @@ async fn dispatch(state: &State, req: Request) -> Response {
                 method_not_allowed("GET")
             }
         }
-        _ => respond::json(
-            StatusCode::NOT_FOUND,
-            &serde_json::json!({"error": "not_found", "error_description": "no such endpoint"}),
-        ),
+        _ => not_found(),
     }
 }
 

@@ -14,6 +14,7 @@ mod hardening;
 mod introspect;
 mod metadata;
 mod pkce;
+mod request_line;
 mod resource;
 mod revoke;
 mod smoke;
