@@ -10,6 +10,8 @@ mod login;
 mod authorize;
 mod client_auth;
 mod code_grant;
+mod concurrency;
+mod fuzz;
 mod hardening;
 mod introspect;
 mod metadata;
