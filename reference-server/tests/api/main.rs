@@ -11,6 +11,7 @@ mod authorize;
 mod client_auth;
 mod code_grant;
 mod concurrency;
+mod crash;
 mod fuzz;
 mod hardening;
 mod introspect;

@@ -278,7 +278,8 @@ impl Conn {
         let mut reused = !fresh && self.raw.is_some();
         let read = loop {
             if fresh || self.raw.is_none() {
-                self.raw = Some(BufReader::new(TcpStream::connect(self.addr).await.unwrap()));
+                // A refused connection (a server that is gone) is no answer: status 0.
+                self.raw = TcpStream::connect(self.addr).await.ok().map(BufReader::new);
             }
             let Some(stream) = self.raw.as_mut() else {
                 return WireResponse::default();
