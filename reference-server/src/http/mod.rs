@@ -29,8 +29,8 @@ use crate::State;
 use crate::grant::OAuthError;
 use crate::grant::params::{Params, ParamsError, printable_name};
 
-/// One request as the handlers see it.
-#[derive(Debug)]
+/// One request as the handlers see it. `Debug` shows header names and the body's
+/// length only: values carry credentials (Authorization, the CSRF cookie, passwords).
 pub struct Request {
     /// The method.
     pub method: Method,
@@ -44,6 +44,19 @@ pub struct Request {
     pub remote: Option<SocketAddr>,
     /// The whole body (at most the configured limit).
     pub body: Bytes,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &"[redacted]")
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("remote", &self.remote)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl Request {
@@ -135,6 +148,7 @@ pub fn routes(
                 async move {
                     let started = Instant::now();
                     let path = path.as_str().to_owned();
+                    tracing::trace!(method = %method, path = %path, "request received");
                     let log_method = Method::clone(&method);
                     let read = read_body(body, &headers, state.config.body_limit).await;
                     let response = match read {
