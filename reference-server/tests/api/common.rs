@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 mod binary;
 mod checks;
+pub mod wire;
 pub use binary::BinaryServer;
 pub use checks::*;
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use tokio::sync::Barrier;
 
+use crate::common::wire::{Conn, WireRequest, WireResponse};
 use crate::common::*;
-use crate::fuzz::wire::{Conn, WireRequest, WireResponse};
 use crate::login::{BASIC_CALLBACK, Browser, Callback};
 
 /// Connections of the background load.

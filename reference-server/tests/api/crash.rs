@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::common::wire::{Conn, WireRequest, WireResponse};
 use crate::common::*;
-use crate::fuzz::wire::{Conn, WireRequest, WireResponse};
 
 /// Connections of the load.
 const TASKS: usize = 16;

@@ -13,7 +13,6 @@ mod digest;
 mod mutate;
 mod oracle;
 mod pool;
-pub mod wire;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -24,13 +23,13 @@ use proptest::test_runner::{
 };
 use sqlx::SqlitePool;
 
+use crate::common::wire::{Conn, WireResponse};
 use crate::common::*;
 use build::{Built, build};
 use case::Case;
 use digest::{Counts, Digest};
 use oracle::{Endpoint, Outcome};
 use pool::Pool;
-use wire::{Conn, WireResponse};
 
 /// Requests the run must send at least.
 const TOTAL: usize = 100_000;

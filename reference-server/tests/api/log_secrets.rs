@@ -6,8 +6,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::common::wire::{Conn, WireRequest, WireResponse};
 use crate::common::*;
-use crate::fuzz::wire::{Conn, WireRequest, WireResponse};
 use crate::login::{BASIC_CALLBACK, Browser, Callback, PUBLIC_CALLBACK, hidden, s256};
 
 /// Everything secret a run used or saw.

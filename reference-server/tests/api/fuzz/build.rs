@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use super::case::*;
 use super::mutate::{garbage_bytes, mutate};
 use super::pool::{Pool, auth_of};
-use super::wire::WireRequest;
+use crate::common::wire::WireRequest;
 use crate::common::*;
 use crate::login::{BASIC_CALLBACK, PUBLIC_CALLBACK, s256};
 

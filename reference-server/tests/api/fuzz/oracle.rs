@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::wire::{WireRequest, WireResponse};
+use crate::common::wire::{WireRequest, WireResponse};
 use crate::common::{TOKEN_ERRORS, is_description_charset};
 
 /// The endpoint a path reaches, as the server dispatches.
@@ -71,7 +71,7 @@ pub fn endpoint_of(req: &WireRequest) -> Endpoint {
 pub fn breaks_http(req: &WireRequest) -> bool {
     req.garbage.is_some()
         || !req.target.starts_with(b"/")
-        || req.target.len() >= super::wire::MAX_URI
+        || req.target.len() >= crate::common::wire::MAX_URI
         || req.target.iter().any(|b| !(0x21..=0x7e).contains(b))
         || req.method.is_empty()
         || !req.method.bytes().all(|b| b.is_ascii_alphanumeric())

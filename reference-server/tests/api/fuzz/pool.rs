@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::case::Cred;
-use super::wire::{Conn, WireRequest};
+use crate::common::wire::{Conn, WireRequest};
 use crate::common::*;
 use crate::login::{BASIC_CALLBACK, PUBLIC_CALLBACK, s256};
 

@@ -1,4 +1,4 @@
-//! The two ways generated requests travel: raw HTTP/1.1 bytes over a kept-alive TCP
+//! The two ways test requests travel: raw HTTP/1.1 bytes over a kept-alive TCP
 //! connection (for anything byte-level: invalid UTF-8, broken framing, odd header
 //! bytes) and reqwest (for requests a normal client library can express).
 
