@@ -30,8 +30,8 @@ use crate::State;
 use crate::grant::OAuthError;
 use crate::grant::params::{Params, ParamsError, printable_name};
 
-/// One request as the handlers see it.
-#[derive(Debug)]
+/// One request as the handlers see it. `Debug` shows header names and the body's
+/// length only: values carry credentials (Authorization, the CSRF cookie, passwords).
 pub struct Request {
     /// The method.
     pub method: Method,
@@ -45,6 +45,19 @@ pub struct Request {
     pub remote: Option<SocketAddr>,
     /// The whole body (at most the configured limit).
     pub body: Bytes,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &"[redacted]")
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("remote", &self.remote)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl Request {
@@ -115,7 +128,16 @@ pub fn params_error(e: ParamsError) -> OAuthError {
 pub fn routes(
     state: Arc<State>,
 ) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone + Send + Sync + 'static {
-    warp::method()
+    // A request target without a path (authority-form such as `CONNECT host:port`, or
+    // `POST *;x=1`, which parses as one) makes warp 0.4.3's `path::full()` panic with
+    // http >= 1.4.1 (warp issue #1166). No endpoint lives at an empty path or at "/",
+    // which are the only two that reach here, so both are answered 404 before that
+    // filter runs.
+    let no_path = warp::path::end().map(|| {
+        tracing::info!(status = 404, "request to \"/\" or without a path");
+        not_found()
+    });
+    let endpoints = warp::method()
         .and(warp::path::full())
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(warp::header::headers_cloned())
@@ -127,6 +149,7 @@ pub fn routes(
                 async move {
                     let started = Instant::now();
                     let path = path.as_str().to_owned();
+                    tracing::trace!(method = %method, path = %path, "request received");
                     let log_method = Method::clone(&method);
                     let read = read_body(body, &headers, state.config.body_limit).await;
                     let response = match read {
@@ -153,7 +176,10 @@ pub fn routes(
                     response
                 }
             },
-        )
+        );
+    no_path
+        .or(endpoints)
+        .unify()
         .recover(|_rejection: warp::Rejection| async {
             Ok::<_, Infallible>(too_large_or_bad(
                 StatusCode::BAD_REQUEST,
@@ -161,6 +187,14 @@ pub fn routes(
             ))
         })
         .unify()
+}
+
+/// 404 for a path no endpoint serves.
+fn not_found() -> Response {
+    respond::json(
+        StatusCode::NOT_FOUND,
+        &serde_json::json!({"error": "not_found", "error_description": "no such endpoint"}),
+    )
 }
 
 /// Why a request body was not read.
@@ -249,10 +283,7 @@ async fn dispatch(state: &State, req: Request) -> Response {
                 method_not_allowed("GET")
             }
         }
-        _ => respond::json(
-            StatusCode::NOT_FOUND,
-            &serde_json::json!({"error": "not_found", "error_description": "no such endpoint"}),
-        ),
+        _ => not_found(),
     }
 }
 

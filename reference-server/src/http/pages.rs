@@ -80,8 +80,7 @@ fn describe(scope: &str) -> &'static str {
     }
 }
 
-/// What the login form needs to render.
-#[derive(Debug)]
+/// What the login form needs to render. `Debug` leaves out the CSRF token.
 pub struct LoginForm<'a> {
     /// The validated request.
     pub request: &'a AuthorizeRequest,
@@ -96,6 +95,19 @@ pub struct LoginForm<'a> {
     pub email: Option<&'a str>,
     /// An error to show above the form.
     pub error: Option<&'a str>,
+}
+
+impl std::fmt::Debug for LoginForm<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("request", &self.request)
+            .field("client_name", &self.client_name)
+            .field("scope_param", &self.scope_param)
+            .field("csrf", &"[redacted]")
+            .field("email", &self.email)
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 /// The login and consent page: the client, the scopes, email and password, Approve and
@@ -146,4 +158,34 @@ pub fn login_page(f: &LoginForm<'_>) -> Response {
         email = escape(f.email.unwrap_or("")),
     );
     page(StatusCode::OK, "Sign in", &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grant::scope::Scope;
+
+    /// Debug output of the login form never shows its CSRF token.
+    #[test]
+    fn login_form_debug_redacts_the_csrf_token() {
+        let request = AuthorizeRequest {
+            client_id: "c".into(),
+            redirect_uri: "https://c.example/cb".into(),
+            redirect_uri_sent: true,
+            scope: Scope::default(),
+            state: None,
+            challenge: None,
+        };
+        let form = LoginForm {
+            request: &request,
+            client_name: "C",
+            scope_param: None,
+            csrf: "csrf-token-value-0123456789",
+            email: None,
+            error: None,
+        };
+        let debug = format!("{form:?}");
+        assert!(!debug.contains("csrf-token-value"), "{debug}");
+        assert!(debug.contains("[redacted]"), "{debug}");
+    }
 }

@@ -32,8 +32,9 @@ pub struct NewCode<'a> {
     pub expires_at: i64,
 }
 
-/// A redemption request as the token endpoint read it.
-#[derive(Debug, Clone)]
+/// A redemption request as the token endpoint read it. `Debug` leaves out the PKCE
+/// verifier.
+#[derive(Clone)]
 pub struct Redemption<'a> {
     /// Digest of the presented code.
     pub digest: &'a [u8],
@@ -47,6 +48,16 @@ pub struct Redemption<'a> {
     pub access: &'a NewToken,
     /// The new refresh token, if the client gets one.
     pub refresh: Option<&'a NewToken>,
+}
+
+impl std::fmt::Debug for Redemption<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redemption")
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("verifier", &self.verifier.map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// What became of a redemption.

@@ -10,7 +10,10 @@ use reference_server::{Config, Server, bind};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+mod binary;
 mod checks;
+pub mod wire;
+pub use binary::BinaryServer;
 pub use checks::*;
 
 /// The fixtures every test server loads.

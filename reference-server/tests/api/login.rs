@@ -206,6 +206,11 @@ pub struct Browser {
 impl Browser {
     /// A fresh user agent (empty cookie jar) for a server.
     pub fn new(s: &TestServer) -> Self {
+        Self::at(&s.base)
+    }
+
+    /// A fresh user agent for the server at `base` (`http://host:port`).
+    pub fn at(base: &str) -> Self {
         crate::common::install_tls();
         let http = reqwest::Client::builder()
             .cookie_store(true)
@@ -215,7 +220,7 @@ impl Browser {
             .unwrap();
         Self {
             http,
-            base: s.base.clone(),
+            base: base.to_owned(),
         }
     }
 
