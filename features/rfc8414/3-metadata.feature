@@ -90,7 +90,7 @@ Feature: Authorization server metadata (RFC 8414 §2, §3)
 
   Rule: Authorization servers SHOULD publish metadata (RFC 9700 §2.6)
 
-    @rfc9700-2.6 @should @M7
+    @rfc9700-2.6 @should @M7 @needs.issuer
     Scenario: The issuer publishes a metadata document
       When the metadata document is fetched
       Then the metadata response is JSON

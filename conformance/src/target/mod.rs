@@ -432,7 +432,7 @@ async fn discover(issuer: &str, http: &Http) -> Result<Discovered, TargetError> 
 ///
 /// Names: the grant types; `pkce`, `pkce_plain`, `revocation`, `introspection`,
 /// `refresh_rotation`, `metadata`, `iss_parameter`, `pkce_required_for_public`,
-/// `brute_force_protection`, `oauth21`, `pkce_optional`, `redirect_uri_with_query`, `tls`, `resource`, `login`, `user_tokens`, one per client role
+/// `brute_force_protection`, `oauth21`, `pkce_optional`, `redirect_uri_with_query`, `tls`, `issuer`, `resource`, `login`, `user_tokens`, one per client role
 /// ([`ClientRole::capability`]), `secondary_user`, `throttled_user`,
 /// `throttled_form_user`, `code_expiry`, `token_expiry`.
 fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
@@ -517,6 +517,10 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
             .is_some_and(|u| u.starts_with("https://"))
     {
         set.insert("tls".into());
+    }
+    // Where metadata would be published can only be known from an issuer identifier.
+    if t.issuer.is_some() {
+        set.insert("issuer".into());
     }
     if t.resource.is_some() {
         set.insert("resource".into());
