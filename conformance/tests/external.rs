@@ -105,9 +105,9 @@ async fn compare() -> Result<usize, String> {
             "--bcrypt-cost",
             "4",
             "--code-ttl",
-            "3",
+            "5",
             "--access-token-ttl",
-            "4",
+            "5",
             "--login-block-seconds",
             "3",
         ])

@@ -15,15 +15,14 @@ pub const PROFILE: &str = include_str!("../../../fixtures/profiles/reference.tom
 
 /// Authorization-code lifetime of the embedded server: short, so the expiry scenario
 /// runs, and long enough for a login and a redemption on a loaded machine.
-pub const CODE_TTL: i64 = 3;
-/// Access-token lifetime of the embedded server: short, so the expiry scenarios run
-/// (every other scenario uses its tokens within milliseconds).
-pub const ACCESS_TOKEN_TTL: i64 = 4;
+pub const CODE_TTL: i64 = 5;
+/// Access-token lifetime of the embedded server: short, so the expiry scenarios run,
+/// and long enough for the scenarios that use a token after a login on a loaded machine.
+pub const ACCESS_TOKEN_TTL: i64 = 5;
 
 /// The first sign-in block of the embedded server after repeated wrong passwords:
 /// short, so the brute-force scenarios can wait for it to end, and long enough for the
-/// correct password to arrive while it lasts on a loaded machine (as long as a code
-/// lives).
+/// correct password to arrive while it lasts on a loaded machine.
 pub const LOGIN_BLOCK_SECONDS: u64 = 3;
 
 /// A running embedded server; stopped and its database deleted on [`Embedded::stop`].
