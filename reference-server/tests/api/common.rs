@@ -453,14 +453,19 @@ impl Reply {
 
     /// The media type of the body, without parameters.
     pub fn media_type(&self) -> String {
-        self.header("content-type")
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase()
+        media_type_of(self.header("content-type"))
     }
+}
+
+/// The media type of a `Content-Type` value, without parameters, lower-cased.
+pub fn media_type_of(content_type: Option<String>) -> String {
+    content_type
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// Installs the TLS crypto provider reqwest needs in this workspace (its

@@ -188,13 +188,7 @@ impl WireResponse {
 
     /// The media type without parameters, lower-cased.
     pub fn media_type(&self) -> String {
-        self.header("content-type")
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase()
+        super::media_type_of(self.header("content-type"))
     }
 }
 
