@@ -133,19 +133,23 @@ pub struct Listed {
     pub runs: usize,
 }
 
-/// The scenarios a run would select, without running them (features that do not parse
-/// are an error).
-pub fn list(target: &Target, opts: &RunOptions) -> Result<Vec<Listed>, RunError> {
+/// Checks the features folder and parses the tag expression of a run.
+fn tag_expression(
+    opts: &RunOptions,
+) -> Result<Option<cucumber::gherkin::tagexpr::TagOperation>, RunError> {
     if !opts.features.is_dir() {
         return Err(RunError::NoFeatures(opts.features.display().to_string()));
     }
-    let expr = match &opts.tags {
-        Some(t) => Some(
-            t.parse::<cucumber::gherkin::tagexpr::TagOperation>()
-                .map_err(|_| RunError::Tags(t.clone()))?,
-        ),
-        None => None,
-    };
+    opts.tags
+        .as_ref()
+        .map(|t| t.parse().map_err(|_| RunError::Tags(t.clone())))
+        .transpose()
+}
+
+/// The scenarios a run would select, without running them (features that do not parse
+/// are an error).
+pub fn list(target: &Target, opts: &RunOptions) -> Result<Vec<Listed>, RunError> {
+    let expr = tag_expression(opts)?;
     let root = opts
         .features
         .canonicalize()
@@ -259,16 +263,7 @@ pub async fn preflight_login(target: &Target, timeout: Duration) -> Result<Optio
 
 /// Runs the features against a target.
 pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunError> {
-    if !opts.features.is_dir() {
-        return Err(RunError::NoFeatures(opts.features.display().to_string()));
-    }
-    let expr = match &opts.tags {
-        Some(t) => Some(
-            t.parse::<cucumber::gherkin::tagexpr::TagOperation>()
-                .map_err(|_| RunError::Tags(t.clone()))?,
-        ),
-        None => None,
-    };
+    let expr = tag_expression(opts)?;
     let expr_text = expr.clone();
     let http = http::Http::new(opts.timeout).map_err(|e| RunError::Http(e.to_string()))?;
     let expected = target.expected_failures.clone();

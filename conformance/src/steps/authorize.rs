@@ -143,16 +143,7 @@ async fn run_authorization(w: &mut OAuthWorld, a: Authorization<'_>) -> Check {
         challenge = Some(p.challenge.clone());
     }
     let params = super::apply_overrides(w, a.role, defaults, a.table)?;
-    w.state = params
-        .iter()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.clone());
-    let redirect_uri = params
-        .iter()
-        .find(|(k, _)| k == "redirect_uri")
-        .map(|(_, v)| v.clone())
-        .or_else(|| w.client(a.role).ok().and_then(|c| c.redirect_uri))
-        .unwrap_or_default();
+    let redirect_uri = remember_request(w, a.role, &params);
     let first = Outgoing::new(reqwest::Method::GET, authorization_url(w, &params)?);
     let u = w.user(a.user)?;
     let browser = Browser::new(w.ctx.timeout).map_err(login_failed)?;
@@ -219,6 +210,25 @@ pub async fn authorize(
         },
     )
     .await
+}
+
+/// Remembers the `state` of an authorization request and returns the redirection URI
+/// the answer will go to: the one the request names, else the client's registered one.
+pub fn remember_request(
+    w: &mut OAuthWorld,
+    role: ClientRole,
+    params: &[(String, String)],
+) -> String {
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    w.state = get("state");
+    get("redirect_uri")
+        .or_else(|| w.client(role).ok().and_then(|c| c.redirect_uri))
+        .unwrap_or_default()
 }
 
 /// The token request that redeems the current code (§4.1.3): the code, the
@@ -409,17 +419,7 @@ async fn send_user_verifier_len(
         verifier,
         method: Some("S256"),
     };
-    run_authorization(
-        w,
-        Authorization {
-            role: c.0,
-            user: u.0,
-            table: None,
-            approve: true,
-            pkce: Some(pkce),
-        },
-    )
-    .await
+    approve_with_pkce(w, c, u, pkce).await
 }
 
 #[when(
@@ -432,6 +432,16 @@ async fn send_user_s256_no_method(w: &mut OAuthWorld, c: ClientParam, u: UserPar
         verifier,
         method: None,
     };
+    approve_with_pkce(w, c, u, pkce).await
+}
+
+/// The user approves an authorization request carrying this PKCE challenge.
+async fn approve_with_pkce(
+    w: &mut OAuthWorld,
+    c: ClientParam,
+    u: UserParam,
+    pkce: ExplicitPkce,
+) -> Check {
     run_authorization(
         w,
         Authorization {
@@ -457,20 +467,9 @@ async fn redeem_code_with(w: &mut OAuthWorld, c: ClientParam, step: &Step) -> Ch
 
 #[when(expr = "the {client} client redeems the authorization code {int} times in parallel")]
 async fn redeem_parallel(w: &mut OAuthWorld, c: ClientParam, n: usize) -> Check {
-    let code = w
-        .code
-        .clone()
-        .ok_or_else(|| Mismatch::cannot("no authorization code was obtained"))?;
+    let params = redemption_params(w)?;
     let client = w.client(c.0)?;
     let url = endpoint(w, "token")?;
-    let mut params = vec![
-        ("grant_type".to_owned(), "authorization_code".to_owned()),
-        ("code".to_owned(), code.code.expose().to_owned()),
-        ("redirect_uri".to_owned(), code.redirect_uri.clone()),
-    ];
-    if let Some(v) = &code.verifier {
-        params.push(("code_verifier".into(), v.expose().to_owned()));
-    }
     let out = authenticated_post(&url, &client, params, AuthVariant::AsRegistered);
     parallel(w, out, n).await;
     w.last_client = Some(c.0);

@@ -5,7 +5,7 @@
 use cucumber::{then, when};
 use serde_json::Value;
 
-use super::authorize::{authorize, obtain_tokens, random};
+use super::authorize::{authorize, obtain_tokens, random, redemption_params};
 use super::http::check_error;
 use super::params::AuthVariant;
 use super::token::{password_tokens, token_request, token_set};
@@ -252,23 +252,16 @@ async fn code_flow(w: &mut OAuthWorld, pkce: PkceMode) -> Check {
     let role = ClientRole::ConfidentialBasic;
     w.pkce = pkce;
     authorize(w, role, UserRole::Primary, None, true).await?;
-    let code = w.code.clone().ok_or_else(|| {
-        Mismatch::new(
+    if w.code.is_none() {
+        return Err(Mismatch::new(
             "an authorization code",
             format!(
                 "a redirect with error={:?}",
                 w.auth_response.as_ref().and_then(|r| r.get("error"))
             ),
-        )
-    })?;
-    let mut params = vec![
-        ("grant_type".to_owned(), "authorization_code".to_owned()),
-        ("code".to_owned(), code.code.expose().to_owned()),
-        ("redirect_uri".to_owned(), code.redirect_uri.clone()),
-    ];
-    if let Some(v) = &code.verifier {
-        params.push(("code_verifier".into(), v.expose().to_owned()));
+        ));
     }
+    let params = redemption_params(w)?;
     let x = token_request(w, role, params, AuthVariant::AsRegistered).await?;
     let t = token_set(&x, role, None)?;
     w.remember(t);

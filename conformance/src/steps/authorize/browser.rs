@@ -19,16 +19,7 @@ use crate::world::OAuthWorld;
 async fn front_channel(w: &mut OAuthWorld, c: ClientParam, step: &Step) -> Check {
     let (defaults, _, _) = default_request(w, c.0)?;
     let params = overrides(w, c.0, defaults, Some(step))?;
-    w.state = params
-        .iter()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.clone());
-    let redirect_uri = params
-        .iter()
-        .find(|(k, _)| k == "redirect_uri")
-        .map(|(_, v)| v.clone())
-        .or_else(|| w.client(c.0).ok().and_then(|c| c.redirect_uri))
-        .unwrap_or_default();
+    let redirect_uri = super::remember_request(w, c.0, &params);
     let url = authorization_url(w, &params)?;
     let browser = Browser::new(w.ctx.timeout).map_err(login_failed)?;
     // Follow same-site redirects, submit nothing: the user has not acted yet.
