@@ -53,7 +53,9 @@ impl Inner {
         }
     }
 
-    /// Makes room for one entry: expired entries first, then any one.
+    /// Makes room for one entry: expired entries first, then an eighth of the capacity
+    /// (at least one), so that a full cache sweeps its entries once per many inserts
+    /// rather than on every one.
     fn make_room(&mut self, capacity: usize, now: i64) {
         if self.by_digest.len() < capacity {
             return;
@@ -67,10 +69,16 @@ impl Inner {
         for d in expired {
             self.remove(&d);
         }
-        while self.by_digest.len() >= capacity {
-            let Some(d) = self.by_digest.keys().next().cloned() else {
-                break;
-            };
+        if self.by_digest.len() < capacity {
+            return;
+        }
+        let evict: Vec<Vec<u8>> = self
+            .by_digest
+            .keys()
+            .take((capacity / 8).max(1))
+            .cloned()
+            .collect();
+        for d in evict {
             self.remove(&d);
         }
     }
@@ -245,6 +253,21 @@ mod tests {
         assert_eq!(c.len(), 3);
         let inner = c.lock();
         assert_eq!(inner.by_grant.values().map(Vec::len).sum::<usize>(), 3);
+    }
+
+    /// A larger cache evicts in batches and stays within its capacity, its grant index
+    /// matching its entries.
+    #[test]
+    fn bounded_in_batches() {
+        let c = AccessCache::new(16);
+        for i in 0..100u8 {
+            fill(&c, &[i, 1], i64::from(i % 7), 100);
+            let n = c.len();
+            assert!((1..=16).contains(&n), "{n} entries");
+            let inner = c.lock();
+            assert_eq!(inner.by_grant.values().map(Vec::len).sum::<usize>(), n);
+        }
+        assert!(c.get(&[99, 1], 0).is_ok(), "the newest entry is kept");
     }
 
     /// Capacity 0 turns caching off.
