@@ -14,6 +14,7 @@
 //!
 //! [`run`] runs the features against a resolved [`target::Target`].
 
+pub mod expected;
 pub mod http;
 pub mod login;
 pub mod mismatch;
@@ -212,6 +213,49 @@ fn collect_features(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Checks that every `[expected_failures]` key names a scenario of the features or a
+/// requirement of the index: a key that matches nothing (a typo, a renamed scenario)
+/// would silently expect nothing.
+pub fn check_expected_failures(target: &Target, opts: &RunOptions) -> Result<(), String> {
+    if target.expected_failures.is_empty() {
+        return Ok(());
+    }
+    let mut all = opts.clone();
+    all.tags = None;
+    let names: std::collections::BTreeSet<String> = list(target, &all)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    let root = opts
+        .features
+        .canonicalize()
+        .unwrap_or_else(|_| opts.features.clone());
+    let ids: std::collections::BTreeSet<String> =
+        requirements::load(&root.join("requirements.tsv"))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+    let unknown: Vec<&String> = target
+        .expected_failures
+        .keys()
+        .filter(|k| !names.contains(*k) && !ids.contains(*k))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "bad profile: [expected_failures] names no scenario and no requirement: {}",
+            unknown
+                .iter()
+                .map(|k| format!("{k:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+}
+
 /// Checks, before any scenario, that the login page can be driven: one authorization
 /// request for the primary user must come back to the client's redirection URI.
 /// `Ok(None)` when the target has no login to check.
@@ -299,6 +343,23 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
         // Last: changing the writer resets the CLI options, and without them cucumber
         // would parse this process's own arguments.
         .with_default_cli()
+        // A refusal of a code or token that was past its lifetime when used says nothing
+        // about the requirement: the scenario ends as an error, whatever its steps said.
+        .after(|_, _, _, _, w| {
+            Box::pin(async move {
+                if let Some(w) = w {
+                    if !w.stale.is_empty() {
+                        std::panic::panic_any(
+                            mismatch::Mismatch::error(format!(
+                                "a refusal came for a credential past its lifetime, so it says nothing about the requirement: {}",
+                                w.stale.join("; ")
+                            ))
+                            .to_string(),
+                        );
+                    }
+                }
+            })
+        })
         .filter_run(root.clone(), move |f, r, s| {
             // Tag filters and capabilities decide here; skipped scenarios are reported
             // as not applicable, never as passed.
@@ -322,6 +383,7 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
                         "the target lacks: {}",
                         missing.join(", ")
                     )),
+                    failing_step: None,
                 });
             }
             false
@@ -344,18 +406,8 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
                 ));
             }
         }
-        let reason = expected
-            .get(&s.name)
-            .or_else(|| s.requirements().iter().find_map(|id| expected.get(id)))
-            .cloned();
-        if let Some(reason) = reason {
-            s.outcome = match std::mem::replace(&mut s.outcome, Outcome::Passed) {
-                Outcome::Failed(_) => Outcome::ExpectedFailure(reason),
-                Outcome::Passed => Outcome::UnexpectedPass(reason),
-                other => other,
-            };
-        }
     }
+    expected::apply(&mut scenarios, &expected);
     // Requirements no black box can check over HTTP count as not applicable, with the
     // index's reason, so a report never passes over them in silence.
     if let Ok(index) = requirements::load(&root.join("requirements.tsv")) {
@@ -377,6 +429,7 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
                     line: 0,
                     tags,
                     outcome: Outcome::NotApplicable(format!("not checkable over HTTP: {reason}")),
+                    failing_step: None,
                 });
             }
         }

@@ -52,6 +52,10 @@ struct Cli {
     /// Write the result as one self-contained HTML page.
     #[arg(long, value_name = "PATH")]
     html: Option<PathBuf>,
+    /// Write the run's failures as a ready `[expected_failures]` TOML block (one line
+    /// per failing requirement, with the failure's one-line reason), to adopt a baseline.
+    #[arg(long, value_name = "PATH")]
+    write_expected_failures: Option<PathBuf>,
     /// Print the scenarios that would run, with their tags, without running them.
     #[arg(long)]
     list: bool,
@@ -183,12 +187,19 @@ async fn main() -> ExitCode {
         }
         return ExitCode::from(EXIT_CONFORMANT);
     }
+    if let Err(e) = conformance::check_expected_failures(&target, &opts) {
+        if let Some(em) = embedded {
+            em.stop().await;
+        }
+        return could_not_run(&e);
+    }
     if let Err(e) = conformance::preflight_login(&target, opts.timeout).await {
         if let Some(em) = embedded {
             em.stop().await;
         }
         return could_not_run(&e);
     }
+    let expected = target.expected_failures.clone();
     let result = run(target, &opts).await;
     if let Some(e) = embedded {
         e.stop().await;
@@ -210,6 +221,17 @@ async fn main() -> ExitCode {
         started_at,
         u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     );
+    if let Some(path) = &cli.write_expected_failures {
+        let block = conformance::expected::baseline(&result.scenarios, &expected);
+        let (block, _) = conformance::http::scrub(&block);
+        if let Err(e) = std::fs::write(path, block) {
+            return could_not_run(&format!("cannot write {}: {e}", path.display()));
+        }
+        eprintln!(
+            "oauth2-conformance: wrote the expected failures of this run to {}",
+            path.display()
+        );
+    }
     let outputs = [
         (
             cli.json.as_ref(),

@@ -53,6 +53,29 @@ pub struct TokenSet {
     pub scope: Option<String>,
     /// The scope that was requested, if any.
     pub requested_scope: Option<String>,
+    /// When the token response arrived.
+    pub issued_at: std::time::Instant,
+    /// The response's `expires_in`, if any.
+    pub expires_in: Option<u64>,
+}
+
+impl TokenSet {
+    /// When the access token was older than its lifetime (the response's `expires_in`,
+    /// else the profile's `[lifetimes].access_token`), a note saying so.
+    pub fn expired_note(&self, profile_lifetime: Option<u64>) -> Option<String> {
+        let age = self.issued_at.elapsed().as_secs_f64();
+        let (lifetime, source) = match (self.expires_in, profile_lifetime) {
+            (Some(n), _) => (n, "its expires_in"),
+            (None, Some(n)) => (n, "[lifetimes].access_token"),
+            (None, None) => return None,
+        };
+        (age > lifetime as f64).then(|| {
+            format!(
+                "the access token was {age:.1} s old when used, past {source} = {lifetime}: \
+                 lengthen the lifetimes or lower --concurrency"
+            )
+        })
+    }
 }
 
 /// The PKCE choice for the next authorization request.
@@ -86,6 +109,22 @@ pub struct CodeGrant {
     pub verifier: Option<Secret>,
     /// The challenge sent.
     pub challenge: Option<String>,
+    /// When the authorization response with the code arrived.
+    pub issued_at: std::time::Instant,
+}
+
+impl CodeGrant {
+    /// When the code was older than the profile's `[lifetimes].code`, a note saying so.
+    pub fn expired_note(&self, lifetime: Option<u64>) -> Option<String> {
+        let lifetime = lifetime?;
+        let age = self.issued_at.elapsed().as_secs_f64();
+        (age > lifetime as f64).then(|| {
+            format!(
+                "the code was {age:.1} s old when redeemed, past [lifetimes].code = {lifetime}: \
+                 lengthen the lifetimes or lower --concurrency"
+            )
+        })
+    }
 }
 
 /// One scenario's memory.
@@ -118,12 +157,18 @@ pub struct OAuthWorld {
     pub last_scope: Option<String>,
     /// Codes or tokens collected for the entropy checks.
     pub samples: Vec<Secret>,
+    /// Refusals of a code or token that was already past its lifetime when it was used:
+    /// such a refusal says nothing about the requirement, so the scenario ends as an
+    /// error (see [`OAuthWorld::note_if_stale`]).
+    pub stale: Vec<String>,
+    /// Set by the steps that wait for a lifetime to end on purpose.
+    pub expiry_intended: bool,
 }
 
 impl OAuthWorld {
     fn new() -> Result<Self, Mismatch> {
         Ok(Self {
-            ctx: current().map_err(Mismatch::cannot)?,
+            ctx: current().map_err(Mismatch::error)?,
             last: None,
             tokens: None,
             earlier_tokens: Vec::new(),
@@ -136,6 +181,8 @@ impl OAuthWorld {
             last_client: None,
             last_scope: None,
             samples: Vec::new(),
+            stale: Vec::new(),
+            expiry_intended: false,
         })
     }
 
@@ -146,10 +193,9 @@ impl OAuthWorld {
 
     /// The client for a role, or a failure naming the missing profile entry.
     pub fn client(&self, role: ClientRole) -> Result<Client, Mismatch> {
-        self.target()
-            .client(role)
-            .cloned()
-            .ok_or_else(|| Mismatch::cannot(format!("the profile has no [clients.{}]", role.key())))
+        self.target().client(role).cloned().ok_or_else(|| {
+            Mismatch::not_applicable(format!("the profile has no [clients.{}]", role.key()))
+        })
     }
 
     /// The user for a role.
@@ -160,21 +206,23 @@ impl OAuthWorld {
             UserRole::Throttled => self.target().throttled.clone(),
             UserRole::ThrottledForm => self.target().throttled_form.clone(),
         }
-        .ok_or_else(|| Mismatch::cannot(format!("the profile has no [users.{}]", role.key())))
+        .ok_or_else(|| {
+            Mismatch::not_applicable(format!("the profile has no [users.{}]", role.key()))
+        })
     }
 
     /// The last exchange, or a failure saying a request was expected first.
     pub fn last(&self) -> Result<&Exchange, Mismatch> {
         self.last
             .as_ref()
-            .ok_or_else(|| Mismatch::cannot("no request was sent before this step"))
+            .ok_or_else(|| Mismatch::error("no request was sent before this step"))
     }
 
     /// The newest tokens.
     pub fn tokens(&self) -> Result<&TokenSet, Mismatch> {
         self.tokens
             .as_ref()
-            .ok_or_else(|| Mismatch::cannot("no tokens were obtained before this step"))
+            .ok_or_else(|| Mismatch::error("no tokens were obtained before this step"))
     }
 
     /// The newest access token.
@@ -182,15 +230,72 @@ impl OAuthWorld {
         self.tokens()?
             .access
             .clone()
-            .ok_or_else(|| Mismatch::cannot("the token response had no access_token"))
+            .ok_or_else(|| Mismatch::error("the token response had no access_token"))
     }
 
-    /// The newest refresh token.
+    /// The newest refresh token. Without one, the scenario does not apply when its
+    /// client is not registered for the refresh token grant, and could not run when it
+    /// is (the target did not issue what the profile promised).
     pub fn refresh_token(&self) -> Result<Secret, Mismatch> {
-        self.tokens()?
-            .refresh
-            .clone()
-            .ok_or_else(|| Mismatch::cannot("the token response had no refresh_token"))
+        let t = self.tokens()?;
+        if let Some(r) = &t.refresh {
+            return Ok(r.clone());
+        }
+        Err(self.no_refresh_token(t.client))
+    }
+
+    /// Why a scenario that needs a refresh token of this client got none.
+    pub fn no_refresh_token(&self, role: ClientRole) -> Mismatch {
+        match self.client(role) {
+            Err(m) => m,
+            Ok(c) => match c.needs_grant("refresh_token") {
+                Err(why) => Mismatch::not_applicable(why),
+                Ok(()) => Mismatch::error(format!(
+                    "the token response to [clients.{}] had no refresh_token, although the \
+                     profile says the client may use the refresh_token grant (set its `grants` \
+                     if the target issues no refresh tokens to it)",
+                    role.key()
+                )),
+            },
+        }
+    }
+
+    /// The client for a role, when it is registered for a grant; otherwise the scenario
+    /// does not apply.
+    pub fn client_with_grant(&self, role: ClientRole, grant: &str) -> Result<Client, Mismatch> {
+        let c = self.client(role)?;
+        c.needs_grant(grant).map_err(Mismatch::not_applicable)?;
+        Ok(c)
+    }
+
+    /// Remembers that a refusal (`x`) came for a code or token that was past its
+    /// lifetime (`note`), unless the scenario let it expire on purpose.
+    pub fn note_if_stale(&mut self, x: &Exchange, note: Option<String>) {
+        if let Some(n) = note {
+            if x.status >= 400 && !self.expiry_intended && !self.stale.contains(&n) {
+                self.stale.push(n);
+            }
+        }
+    }
+
+    /// The stale-credential note for a code redemption answered by `x`.
+    pub fn note_stale_code(&mut self, x: &Exchange) {
+        let note = self
+            .code
+            .as_ref()
+            .and_then(|c| c.expired_note(self.ctx.target.code_lifetime));
+        self.note_if_stale(x, note);
+    }
+
+    /// The stale-credential note for a resource request with `token` answered by `x`.
+    pub fn note_stale_token(&mut self, x: &Exchange, token: &str) {
+        let note = self
+            .tokens
+            .iter()
+            .chain(self.earlier_tokens.iter())
+            .find(|t| t.access.as_ref().is_some_and(|a| a.expose() == token))
+            .and_then(|t| t.expired_note(self.ctx.target.access_token_lifetime));
+        self.note_if_stale(x, note);
     }
 
     /// Records a new token set, keeping the previous one.

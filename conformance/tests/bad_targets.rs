@@ -153,16 +153,21 @@ fn check(mode: Mode, shape: Shape, r: &Ran) -> Vec<String> {
     }
     match r.json.as_deref().map(conformance::report::json::parse) {
         Some(Ok(report)) => {
-            if report.verdict != "not_conformant" || report.summary.failed == 0 {
+            if report.verdict != "not_conformant"
+                || report.summary.failed + report.summary.errors == 0
+            {
                 problems.push(format!(
-                    "JSON report: verdict {} with {} failed",
-                    report.verdict, report.summary.failed
+                    "JSON report: verdict {} with {} failed and {} errors",
+                    report.verdict, report.summary.failed, report.summary.errors
                 ));
             }
+            // A setup step that met the broken target makes an error (its scenario's
+            // check did not run); a check that met it makes a failure. Both say what
+            // happened.
             let failed: Vec<_> = report
                 .scenarios
                 .iter()
-                .filter(|s| s.outcome == "failed")
+                .filter(|s| s.outcome == "failed" || s.outcome == "error")
                 .collect();
             // A step that panics (cucumber keeps the panic off the console) or a step
             // without a definition leaves a failure without expected and actual.

@@ -66,6 +66,7 @@ fn outcomes(r: &RunResult) -> BTreeMap<(String, usize, String), &'static str> {
                 Outcome::Passed => "passed",
                 Outcome::Failed(_) => "failed",
                 Outcome::NotApplicable(_) => "not applicable",
+                Outcome::Error(_) => "error",
                 Outcome::ExpectedFailure(_) => "expected failure",
                 Outcome::UnexpectedPass(_) => "unexpected pass",
             };

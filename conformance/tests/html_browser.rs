@@ -34,6 +34,7 @@ fn scenario(line: usize, name: &str, outcome: &str, detail: Option<&str>) -> Sce
             url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2".into(),
         }],
         outcome: outcome.into(),
+        failing_step: None,
         counted: true,
         detail: detail.map(str::to_owned),
     }

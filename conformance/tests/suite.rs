@@ -172,7 +172,12 @@ fn main() -> ExitCode {
         failed += result
             .scenarios
             .iter()
-            .filter(|s| matches!(s.outcome, Outcome::Failed(_) | Outcome::UnexpectedPass(_)))
+            .filter(|s| {
+                matches!(
+                    s.outcome,
+                    Outcome::Failed(_) | Outcome::UnexpectedPass(_) | Outcome::Error(_)
+                )
+            })
             .count();
         not_applicable += result
             .scenarios

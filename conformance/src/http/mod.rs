@@ -93,6 +93,8 @@ pub struct Exchange {
     pub headers: HeaderMap,
     /// Response body (at most [`BODY_CAP`] bytes), unredacted: steps read tokens from it.
     pub body: String,
+    /// When the response was complete.
+    pub received_at: std::time::Instant,
 }
 
 impl std::fmt::Debug for Exchange {
@@ -356,6 +358,7 @@ impl Http {
             status,
             headers,
             body,
+            received_at: std::time::Instant::now(),
         })
     }
 }
@@ -377,6 +380,7 @@ mod tests {
             status,
             headers: map,
             body: body.into(),
+            received_at: std::time::Instant::now(),
         }
     }
 

@@ -193,6 +193,7 @@ mod tests {
             status: 200,
             headers,
             body: String::new(),
+            received_at: std::time::Instant::now(),
         }
     }
 

@@ -7,11 +7,12 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use cucumber::event::{
-    self, Cucumber, Feature, Hook, RetryableScenario, Rule, Scenario, Step, StepError,
+    self, Cucumber, Feature, Hook, HookType, RetryableScenario, Rule, Scenario, Step, StepError,
 };
 use cucumber::{Event, Writer, cli, gherkin, parser};
 
 use super::{Outcome, ScenarioResult};
+use crate::mismatch::{Kind, classify};
 
 /// Shared list of results; the runner reads it after the run.
 pub type Results = Arc<Mutex<Vec<ScenarioResult>>>;
@@ -103,33 +104,31 @@ impl Collector {
                         line: s.position.line,
                         tags: all_tags(f, r, s),
                         outcome: Outcome::Passed,
+                        failing_step: None,
                     },
                 );
             }
-            Scenario::Hook(_, Hook::Failed(_, info)) => {
-                self.fail(&key, format!("a hook failed: {}", panic_text(info)))
+            Scenario::Hook(HookType::After, Hook::Failed(_, info)) => {
+                // The after hook fails a scenario that used a credential past its
+                // lifetime: whatever its steps concluded, the check did not really run.
+                let (_, why) = classify(&panic_text(info));
+                if let Some(r) = self.open.get_mut(&key) {
+                    if matches!(r.outcome, Outcome::Passed | Outcome::Failed(_)) {
+                        r.outcome = Outcome::Error(why);
+                    }
+                }
             }
-            Scenario::Step(step, Step::Failed(_, _, _, err))
-            | Scenario::Background(step, Step::Failed(_, _, _, err)) => {
-                let text = match err {
-                    StepError::NotFound => {
-                        "no step definition matches this step (a typo, or a step not written yet)"
-                            .to_owned()
-                    }
-                    StepError::AmbiguousMatch(e) => {
-                        format!("more than one step definition matches: {e}")
-                    }
-                    StepError::Panic(info) => panic_text(info),
-                };
-                self.fail(
-                    &key,
-                    format!(
-                        "step \"{} {}\" (line {}):\n{text}",
-                        step.keyword.trim(),
-                        step.value,
-                        step.position.line
-                    ),
-                );
+            Scenario::Hook(_, Hook::Failed(_, info)) => self.stop(
+                &key,
+                Outcome::Error(format!("a hook failed: {}", panic_text(info))),
+                None,
+            ),
+            Scenario::Step(step, Step::Failed(_, _, _, err)) => {
+                let setup = step.ty == gherkin::StepType::Given;
+                self.step_failed(&key, step, err, setup);
+            }
+            Scenario::Background(step, Step::Failed(_, _, _, err)) => {
+                self.step_failed(&key, step, err, true);
             }
             Scenario::Finished => {
                 if let Some(result) = self.open.remove(&key) {
@@ -153,10 +152,49 @@ impl Collector {
         }
     }
 
-    fn fail(&mut self, key: &(String, usize), text: String) {
+    /// Turns a failed step into the scenario's outcome: a check that failed in a setup
+    /// step (`Given`, Background) is an error, since the scenario's own check did not run;
+    /// a step that found the scenario not applicable makes it so; a step definition that
+    /// is missing or ambiguous, or a step that panicked, is an error of the suite.
+    fn step_failed(
+        &mut self,
+        key: &(String, usize),
+        step: &gherkin::Step,
+        err: &StepError,
+        setup: bool,
+    ) {
+        let at = format!(
+            "{} {} (line {})",
+            step.keyword.trim(),
+            step.value,
+            step.position.line
+        );
+        let outcome = match err {
+            StepError::NotFound => Outcome::Error(format!(
+                "step \"{at}\": no step definition matches this step (a typo, or a step not written yet)"
+            )),
+            StepError::AmbiguousMatch(e) => Outcome::Error(format!(
+                "step \"{at}\": more than one step definition matches: {e}"
+            )),
+            StepError::Panic(info) => match classify(&panic_text(info)) {
+                (Kind::NotApplicable, why) => Outcome::NotApplicable(why),
+                (Kind::Error, why) => Outcome::Error(format!(
+                    "step \"{at}\" could not do its work, so the scenario's check did not run:\n{why}"
+                )),
+                (Kind::Failed, why) if setup => Outcome::Error(format!(
+                    "setup step \"{at}\" failed, so the scenario's check did not run:\n{why}"
+                )),
+                (Kind::Failed, why) => Outcome::Failed(format!("step \"{at}\":\n{why}")),
+            },
+        };
+        self.stop(key, outcome, Some(at));
+    }
+
+    fn stop(&mut self, key: &(String, usize), outcome: Outcome, step: Option<String>) {
         if let Some(r) = self.open.get_mut(key) {
-            if !matches!(r.outcome, Outcome::Failed(_)) {
-                r.outcome = Outcome::Failed(text);
+            if r.outcome == Outcome::Passed {
+                r.outcome = outcome;
+                r.failing_step = step;
             }
         }
     }
@@ -181,7 +219,8 @@ impl Writer<crate::world::OAuthWorld> for Collector {
                         name: e.to_string(),
                         line: 0,
                         tags: BTreeSet::from(["must".to_owned()]),
-                        outcome: Outcome::Failed(format!("the feature could not be parsed: {e}")),
+                        outcome: Outcome::Error(format!("the feature could not be parsed: {e}")),
+                        failing_step: None,
                     });
                 }
                 return;

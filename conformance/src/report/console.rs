@@ -4,16 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{Level, Outcome, RunResult, section_link};
-
-#[derive(Default, Clone, Copy)]
-struct Counts {
-    passed: usize,
-    failed: usize,
-    not_applicable: usize,
-    expected: usize,
-    unexpected: usize,
-}
+use super::{Counts, Level, Outcome, RunResult, section_link};
 
 /// Whether to colour the console: only on a terminal, and never with `NO_COLOR` set.
 pub fn use_colour() -> bool {
@@ -45,64 +36,58 @@ pub fn render_with(
     let mut table: BTreeMap<(String, Level), Counts> = BTreeMap::new();
     let mut total = Counts::default();
     for r in &run.scenarios {
-        let c = table.entry((r.document(), r.level())).or_default();
-        for c in [c, &mut total] {
-            match r.outcome {
-                Outcome::Passed => c.passed += 1,
-                Outcome::Failed(_) => c.failed += 1,
-                Outcome::NotApplicable(_) => c.not_applicable += 1,
-                Outcome::ExpectedFailure(_) => c.expected += 1,
-                Outcome::UnexpectedPass(_) => c.unexpected += 1,
-            }
-        }
+        table
+            .entry((r.document(), r.level()))
+            .or_default()
+            .add(&r.outcome);
+        total.add(&r.outcome);
     }
     let mut out = String::new();
     let _ = writeln!(out, "\nOAuth 2.0 conformance of {target}\n");
-    let _ = writeln!(
-        out,
-        "{:<10} {:<7} {:>7} {:>7} {:>15} {:>9} {:>11}",
-        "document", "level", "passed", "failed", "not applicable", "expected", "unexpected"
-    );
-    for ((doc, level), c) in &table {
+    let row = |out: &mut String, doc: &str, level: &str, c: &Counts| {
         let _ = writeln!(
             out,
-            "{:<10} {:<7} {:>7} {:>7} {:>15} {:>9} {:>11}",
-            doc,
-            level.as_str().to_uppercase(),
-            c.passed,
-            c.failed,
-            c.not_applicable,
-            c.expected,
-            c.unexpected
+            "{:<10} {:<7} {:>7} {:>7} {:>7} {:>15} {:>9} {:>11}",
+            doc, level, c.passed, c.failed, c.errors, c.not_applicable, c.expected, c.unexpected
         );
-    }
+    };
     let _ = writeln!(
         out,
-        "{:<10} {:<7} {:>7} {:>7} {:>15} {:>9} {:>11}",
-        "all",
-        "",
-        total.passed,
-        total.failed,
-        total.not_applicable,
-        total.expected,
-        total.unexpected
+        "{:<10} {:<7} {:>7} {:>7} {:>7} {:>15} {:>9} {:>11}",
+        "document",
+        "level",
+        "passed",
+        "failed",
+        "errors",
+        "not applicable",
+        "expected",
+        "unexpected"
     );
+    for ((doc, level), c) in &table {
+        row(&mut out, doc, &level.as_str().to_uppercase(), c);
+    }
+    row(&mut out, "all", "", &total);
     let failures: Vec<_> = run
         .scenarios
         .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Failed(_) | Outcome::UnexpectedPass(_)))
+        .filter(|r| {
+            matches!(
+                r.outcome,
+                Outcome::Failed(_) | Outcome::UnexpectedPass(_) | Outcome::Error(_)
+            )
+        })
         .collect();
     for r in &failures {
-        let _ = writeln!(
-            out,
-            "\n{} {}:{}  {}",
-            paint("FAILED", "31", colour),
-            r.feature,
-            r.line,
-            r.name
-        );
+        let heading = if matches!(r.outcome, Outcome::Error(_)) {
+            paint("ERROR", "33", colour)
+        } else {
+            paint("FAILED", "31", colour)
+        };
+        let _ = writeln!(out, "\n{heading} {}:{}  {}", r.feature, r.line, r.name);
         let level = r.level().as_str().to_uppercase();
-        let counted = if run.counts(r) {
+        let counted = if matches!(r.outcome, Outcome::Error(_)) {
+            " (its check did not run)"
+        } else if run.counts(r) {
             ""
         } else {
             " (not counted: rerun with --strict to count SHOULD)"
@@ -123,7 +108,7 @@ pub fn render_with(
             }
         }
         match &r.outcome {
-            Outcome::Failed(msg) => {
+            Outcome::Failed(msg) | Outcome::Error(msg) => {
                 for line in msg.lines() {
                     let _ = writeln!(out, "  {line}");
                 }
@@ -142,9 +127,23 @@ pub fn render_with(
     } else {
         "NOT CONFORMANT"
     };
+    let errors = if total.errors > 0 {
+        format!(
+            ", {} error{}: {} did not run",
+            total.errors,
+            if total.errors == 1 { "" } else { "s" },
+            if total.errors == 1 {
+                "its check"
+            } else {
+                "their checks"
+            }
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "\n{verdict}: {} passed, {} failed, {} not applicable, {} expected failures, {} unexpected passes ({} scenarios in {:.1} s)",
+        "\n{verdict}: {} passed, {} failed{errors}, {} not applicable, {} expected failures, {} unexpected passes ({} scenarios in {:.1} s)",
         total.passed,
         total.failed,
         total.not_applicable,

@@ -23,6 +23,14 @@ fn scenario(
             .iter()
             .map(|t| (*t).to_owned())
             .collect::<BTreeSet<_>>(),
+        failing_step: match outcome {
+            Outcome::Failed(_) => Some("Then the error is invalid_grant (line 12)".to_owned()),
+            Outcome::Error(_) => Some(
+                "Given the Basic client has an authorization code for the primary user (line 41)"
+                    .to_owned(),
+            ),
+            _ => None,
+        },
         outcome,
     }
 }
@@ -52,6 +60,15 @@ pub fn run() -> RunResult {
                 "The tokens of a reused code <are> \"revoked\" & gone",
                 &["rfc6749", "rfc6749-10.5", "should", "R42"],
                 Outcome::Failed("expected: 401\n  actual: 200".to_owned()),
+            ),
+            scenario(
+                "rfc6749/4.1-authorization-code.feature",
+                40,
+                "The code is bound to its client",
+                &["rfc6749", "rfc6749-4.1.3", "must", "R40"],
+                Outcome::Error(
+                    "setup step \"Given the Basic client has an authorization code for the primary user (line 41)\" failed, so the scenario's check did not run:\nexpected: an authorization code\n  actual: a redirect with error=\"temporarily_unavailable\"".to_owned(),
+                ),
             ),
             scenario(
                 "rfc7009/2-revocation.feature",

@@ -44,6 +44,7 @@ table.matrix thead th { position: sticky; top: 0; z-index: 1; box-shadow: 0 1px 
 .na { background: #57606a; }
 .xfail { background: #7d4e00; }
 .xpass { background: #6f42c1; }
+.error { background: #fff; color: #7d4e00; border: 1px solid #7d4e00; }
 .other { background: #fff; color: #1f2328; border-color: #57606a; }
 .missing { color: #57606a; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
@@ -117,7 +118,7 @@ fn slug(s: &str) -> String {
 
 /// Whether the outcome is a failure of the run's expectations.
 fn is_failure(s: &Scenario) -> bool {
-    matches!(s.outcome.as_str(), "failed" | "unexpected_pass")
+    matches!(s.outcome.as_str(), "failed" | "unexpected_pass" | "error")
 }
 
 /// The outcome badge: colour plus text (the mark is decorative).
@@ -127,6 +128,7 @@ fn badge(s: &Scenario) -> String {
         "failed" if s.counted => ("failed", "✗", "failed"),
         "failed" => ("warned", "!", "failed, not counted"),
         "not_applicable" => ("na", "–", "not applicable"),
+        "error" => ("error", "?", "error: check did not run"),
         "expected_failure" => ("xfail", "✗", "expected failure"),
         "unexpected_pass" => ("xpass", "!", "unexpected pass"),
         other => return format!("<span class=\"badge other\">{}</span>", esc(other)),
@@ -150,6 +152,9 @@ fn detail_text(s: &Scenario) -> Option<String> {
             format!("Passed, but the profile lists it as an expected failure: {d}")
         }
         "expected_failure" => format!("The profile expects this failure: {d}"),
+        "error" => format!(
+            "The scenario could not reach its check, so it says nothing about the requirement: {d}"
+        ),
         _ => d.to_owned(),
     })
 }
@@ -217,16 +222,17 @@ fn rows(reports: &[Report]) -> Vec<(&str, Vec<&Scenario>)> {
 }
 
 #[derive(Default, Clone, Copy)]
-struct Counts([usize; 5]);
+struct Counts([usize; 6]);
 
 impl Counts {
     fn add(&mut self, s: &Scenario) {
         let i = match s.outcome.as_str() {
             "passed" => 0,
             "failed" => 1,
-            "not_applicable" => 2,
-            "expected_failure" => 3,
-            "unexpected_pass" => 4,
+            "error" => 2,
+            "not_applicable" => 3,
+            "expected_failure" => 4,
+            "unexpected_pass" => 5,
             _ => return,
         };
         self.0[i] += 1;
@@ -240,7 +246,7 @@ impl Counts {
     }
 }
 
-const COUNT_HEADS: &str = "<th>passed</th><th>failed</th><th>not applicable</th>\
+const COUNT_HEADS: &str = "<th>passed</th><th>failed</th><th>errors</th><th>not applicable</th>\
                            <th>expected failure</th><th>unexpected pass</th>";
 
 fn duration(ms: u64) -> String {
@@ -530,6 +536,7 @@ mod tests {
                 url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2".into(),
             }],
             outcome: outcome.into(),
+            failing_step: None,
             counted: true,
             detail: detail.map(str::to_owned),
         }
@@ -605,8 +612,8 @@ mod tests {
         assert!(page.contains("12.3 s"));
         assert!(page.contains(
             "<tr><td><a href=\"#doc-rfc6749\">rfc6749</a></td><td>MUST</td>\
-             <td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">1</td>\
-             <td class=\"num\">0</td><td class=\"num\">0</td></tr>"
+             <td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">0</td>\
+             <td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">0</td></tr>"
         ));
         assert!(page.contains("<summary>Redeeming a code twice</summary><pre>expected: 400</pre>"));
         assert!(page.contains("<span class=\"badge failed\">"));

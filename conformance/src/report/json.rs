@@ -62,6 +62,10 @@ pub struct Summary {
     pub failed: usize,
     /// Not applicable.
     pub not_applicable: usize,
+    /// Errors: scenarios that could not reach their check (absent in files written
+    /// before the outcome existed).
+    #[serde(default)]
+    pub errors: usize,
     /// Expected failures.
     pub expected_failures: usize,
     /// Unexpected passes.
@@ -93,8 +97,13 @@ pub struct Scenario {
     pub level: String,
     /// Sections with their RFC links.
     pub sections: Vec<Section>,
-    /// `passed`, `failed`, `not_applicable`, `expected_failure` or `unexpected_pass`.
+    /// `passed`, `failed`, `error`, `not_applicable`, `expected_failure` or
+    /// `unexpected_pass`.
     pub outcome: String,
+    /// The step that failed, or that stopped the scenario before its check (`error`),
+    /// with its line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_step: Option<String>,
     /// Whether a failure here makes the run not conformant.
     pub counted: bool,
     /// What went wrong, why not applicable, or why expected (redacted text).
@@ -115,6 +124,7 @@ fn outcome(o: &Outcome) -> (&'static str, Option<String>) {
         Outcome::Passed => ("passed", None),
         Outcome::Failed(m) => ("failed", Some(m.clone())),
         Outcome::NotApplicable(m) => ("not_applicable", Some(m.clone())),
+        Outcome::Error(m) => ("error", Some(m.clone())),
         Outcome::ExpectedFailure(m) => ("expected_failure", Some(m.clone())),
         Outcome::UnexpectedPass(m) => ("unexpected_pass", Some(m.clone())),
     }
@@ -139,7 +149,8 @@ fn scenario(run: &RunResult, s: &ScenarioResult) -> Scenario {
             .filter_map(|tag| section_link(&tag).map(|url| Section { tag, url }))
             .collect(),
         outcome: outcome.to_owned(),
-        counted: run.counts(s),
+        failing_step: s.failing_step.clone(),
+        counted: run.counts(s) || matches!(s.outcome, Outcome::Error(_)),
         detail,
     }
 }
@@ -152,6 +163,7 @@ pub fn build(run: &RunResult, target: TargetInfo, started_at: String, duration_m
             Outcome::Passed => summary.passed += 1,
             Outcome::Failed(_) => summary.failed += 1,
             Outcome::NotApplicable(_) => summary.not_applicable += 1,
+            Outcome::Error(_) => summary.errors += 1,
             Outcome::ExpectedFailure(_) => summary.expected_failures += 1,
             Outcome::UnexpectedPass(_) => summary.unexpected_passes += 1,
         }

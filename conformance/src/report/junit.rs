@@ -1,7 +1,9 @@
 //! JUnit XML for CI systems: a `testsuite` per document, a `testcase` per scenario.
 //! Failures carry the requirement, its level, the RFC links, and the (redacted) expected,
-//! actual and exchange. Not-applicable scenarios are `skipped` with the reason; a SHOULD
-//! failure that does not count without `--strict` is still a failure, typed so.
+//! actual and exchange. A scenario that could not reach its check is an `error` (with the
+//! step that stopped it), not a failure. Not-applicable scenarios are `skipped` with the
+//! reason; a SHOULD failure that does not count without `--strict` is still a failure,
+//! typed so.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -54,25 +56,28 @@ pub fn render(report: &Report) -> String {
             .filter(|s| matches!(s.outcome.as_str(), "not_applicable" | "expected_failure"))
             .count()
     };
+    let errors = |v: &[&Scenario]| v.iter().filter(|s| s.outcome == "error").count();
     let all: Vec<&Scenario> = report.scenarios.iter().collect();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
         escape(&format!("OAuth 2.0 conformance of {}", report.target.name)),
         all.len(),
         failures(&all),
+        errors(&all),
         skipped(&all),
         report.duration_ms as f64 / 1000.0
     );
     for (doc, list) in &docs {
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\" timestamp=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"{}\" timestamp=\"{}\">",
             escape(doc),
             list.len(),
             failures(list),
             skipped(list),
+            errors(list),
             escape(report.started_at.trim_end_matches('Z'))
         );
         for s in list {
@@ -100,6 +105,18 @@ pub fn render(report: &Report) -> String {
                         ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
                         escape(&kind),
                         escape(&headline(s)),
+                        escape(detail)
+                    );
+                }
+                "error" => {
+                    let step = s.failing_step.as_deref().unwrap_or("a hook");
+                    let _ = write!(
+                        out,
+                        ">\n      <error type=\"could not reach its check\" message=\"{}\">{}</error>\n    </testcase>\n",
+                        escape(&format!(
+                            "{}; the step {step} stopped it: its check did not run",
+                            headline(s)
+                        )),
                         escape(detail)
                     );
                 }

@@ -19,8 +19,13 @@ pub enum Outcome {
     Passed,
     /// A step failed; the message says what was expected and what happened.
     Failed(String),
-    /// Not run: the target lacks a capability the scenario needs.
+    /// Not run, or stopped: the target or the profile lacks what the scenario needs
+    /// (the message says what).
     NotApplicable(String),
+    /// The scenario could not reach its check: a setup step failed, or the target could
+    /// not do what the scenario's `@needs` promised. Not a verdict on the requirement,
+    /// and no clean verdict for the run either.
+    Error(String),
     /// Failed, and the profile expects it to (with the profile's reason).
     ExpectedFailure(String),
     /// Passed, though the profile expects it to fail.
@@ -66,6 +71,9 @@ pub struct ScenarioResult {
     pub tags: BTreeSet<String>,
     /// The outcome.
     pub outcome: Outcome,
+    /// The step that failed or stopped the scenario (`Given ...` with its line), if one
+    /// did.
+    pub failing_step: Option<String>,
 }
 
 impl ScenarioResult {
@@ -146,12 +154,53 @@ impl RunResult {
         }
     }
 
-    /// Whether the target conforms: no counted failure and no unexpected pass.
+    /// Whether the target conforms: no counted failure, no unexpected pass, and no
+    /// error (a scenario whose check did not run leaves the verdict open).
     pub fn conformant(&self) -> bool {
         !self.scenarios.iter().any(|r| match r.outcome {
             Outcome::Failed(_) => self.counts(r),
-            Outcome::UnexpectedPass(_) => true,
+            Outcome::UnexpectedPass(_) | Outcome::Error(_) => true,
             _ => false,
         })
+    }
+
+    /// How many scenarios ended with each outcome.
+    pub fn counts_by_outcome(&self) -> Counts {
+        let mut c = Counts::default();
+        for r in &self.scenarios {
+            c.add(&r.outcome);
+        }
+        c
+    }
+}
+
+/// Scenarios by outcome.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Not applicable.
+    pub not_applicable: usize,
+    /// Errors: the check did not run.
+    pub errors: usize,
+    /// Expected failures.
+    pub expected: usize,
+    /// Unexpected passes.
+    pub unexpected: usize,
+}
+
+impl Counts {
+    /// Counts one outcome.
+    pub fn add(&mut self, o: &Outcome) {
+        match o {
+            Outcome::Passed => self.passed += 1,
+            Outcome::Failed(_) => self.failed += 1,
+            Outcome::NotApplicable(_) => self.not_applicable += 1,
+            Outcome::Error(_) => self.errors += 1,
+            Outcome::ExpectedFailure(_) => self.expected += 1,
+            Outcome::UnexpectedPass(_) => self.unexpected += 1,
+        }
     }
 }

@@ -69,10 +69,9 @@ struct ExplicitPkce {
 /// the challenge.
 pub(crate) fn default_request(w: &mut OAuthWorld, role: ClientRole) -> Result<Request, Mismatch> {
     let client = w.client(role)?;
-    let redirect = client
-        .redirect_uri
-        .clone()
-        .ok_or_else(|| Mismatch::cannot(format!("[clients.{}] has no redirect_uri", role.key())))?;
+    let redirect = client.redirect_uri.clone().ok_or_else(|| {
+        Mismatch::not_applicable(format!("[clients.{}] has no redirect_uri", role.key()))
+    })?;
     let state = random();
     w.state = Some(state.clone());
     let mut params = vec![
@@ -170,6 +169,7 @@ async fn run_authorization(w: &mut OAuthWorld, a: Authorization<'_>) -> Check {
             redirect_uri_sent: params.iter().any(|(k, _)| k == "redirect_uri"),
             verifier,
             challenge,
+            issued_at: std::time::Instant::now(),
         });
     }
     Ok(())
@@ -237,7 +237,7 @@ pub fn redemption_params(w: &OAuthWorld) -> Result<Vec<(String, String)>, Mismat
     let code = w
         .code
         .as_ref()
-        .ok_or_else(|| Mismatch::cannot("no authorization code was obtained"))?;
+        .ok_or_else(|| Mismatch::error("no authorization code was obtained"))?;
     let mut params = vec![
         ("grant_type".to_owned(), "authorization_code".to_owned()),
         ("code".to_owned(), code.code.expose().to_owned()),
@@ -251,11 +251,14 @@ pub fn redemption_params(w: &OAuthWorld) -> Result<Vec<(String, String)>, Mismat
     Ok(params)
 }
 
-/// Redeems the current code (with any overrides) at the token endpoint.
+/// Redeems the current code (with any overrides) at the token endpoint. A refusal of
+/// a code already past the profile's lifetime is noted: it says nothing about the
+/// requirement.
 async fn redeem(w: &mut OAuthWorld, role: ClientRole, table: Option<&Step>) -> Check {
     let params = redemption_params(w)?;
     let params = super::apply_overrides(w, role, params, table)?;
-    token_request(w, role, params, AuthVariant::AsRegistered).await?;
+    let x = token_request(w, role, params, AuthVariant::AsRegistered).await?;
+    w.note_stale_code(&x);
     Ok(())
 }
 
@@ -269,7 +272,9 @@ pub async fn obtain_tokens(
 ) -> Check {
     let client = w.client(role)?;
     let t = w.target();
-    if t.has("login") && t.has("authorization_code") && client.redirect_uri.is_some() {
+    let by_code =
+        t.has("login") && client.has_grant("authorization_code") && client.redirect_uri.is_some();
+    if by_code {
         let (mut defaults, verifier, challenge) = default_request(w, role)?;
         if let Some(s) = &scope {
             defaults.retain(|(k, _)| k != "scope");
@@ -291,7 +296,11 @@ pub async fn obtain_tokens(
         let code = resp.get("code").ok_or_else(|| {
             Mismatch::new(
                 "an authorization code",
-                format!("a redirect without code: error={:?}", resp.get("error")),
+                format!(
+                    "a redirect without code: error={:?} error_description={:?}",
+                    resp.get("error"),
+                    resp.get("error_description")
+                ),
             )
         })?;
         w.code = Some(CodeGrant {
@@ -301,19 +310,40 @@ pub async fn obtain_tokens(
             redirect_uri_sent: true,
             verifier,
             challenge,
+            issued_at: std::time::Instant::now(),
         });
         w.auth_response = Some(resp);
         redeem(w, role, None).await?;
         let x = w.last()?.clone();
-        let t = token_set(&x, role, scope)?;
+        let note = w
+            .code
+            .as_ref()
+            .and_then(|c| c.expired_note(w.target().code_lifetime));
+        let t = token_set(&x, role, scope).map_err(|m| match &note {
+            Some(n) => m.with_note(n).into_error(),
+            None => m,
+        })?;
         w.remember(t);
         Ok(())
-    } else if t.has("password") {
+    } else if client.has_grant("password") {
         password_tokens(w, role, user, scope).await
     } else {
-        Err(Mismatch::cannot(
-            "the target offers neither a login page with the code grant nor the password grant",
-        ))
+        let code_way = if !t.has("login") {
+            "the profile describes no login".to_owned()
+        } else if client.redirect_uri.is_none() {
+            format!("[clients.{}] has no redirect_uri", role.key())
+        } else {
+            client
+                .needs_grant("authorization_code")
+                .err()
+                .unwrap_or_default()
+        };
+        Err(Mismatch::not_applicable(format!(
+            "no way to obtain user tokens for [clients.{}]: not by the code grant ({code_way}), \
+             not by the password grant ({})",
+            role.key(),
+            client.needs_grant("password").err().unwrap_or_default()
+        )))
     }
 }
 
@@ -359,7 +389,9 @@ async fn has_tokens_insufficient(w: &mut OAuthWorld, c: ClientParam, u: UserPara
         .resource
         .as_ref()
         .and_then(|r| r.insufficient_scope.clone())
-        .ok_or_else(|| Mismatch::cannot("the profile has no resource.insufficient_scope"))?;
+        .ok_or_else(|| {
+            Mismatch::not_applicable("the profile has no resource.insufficient_scope")
+        })?;
     obtain_tokens(w, c.0, u.0, Some(scope)).await
 }
 
@@ -473,6 +505,18 @@ async fn redeem_parallel(w: &mut OAuthWorld, c: ClientParam, n: usize) -> Check 
     let out = authenticated_post(&url, &client, params, AuthVariant::AsRegistered);
     parallel(w, out, n).await;
     w.last_client = Some(c.0);
+    // Every redemption refused a code already past its lifetime: that says nothing.
+    if let Some(x) = w
+        .batch
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .next()
+        .cloned()
+    {
+        if w.batch.iter().flatten().all(|x| x.status != 200) {
+            w.note_stale_code(&x);
+        }
+    }
     Ok(())
 }
 
@@ -481,7 +525,8 @@ async fn wait_code_expiry(w: &mut OAuthWorld) -> Check {
     let lifetime = w
         .target()
         .code_lifetime
-        .ok_or_else(|| Mismatch::cannot("the profile gives no [lifetimes].code"))?;
+        .ok_or_else(|| Mismatch::not_applicable("the profile gives no [lifetimes].code"))?;
+    w.expiry_intended = true;
     tokio::time::sleep(std::time::Duration::from_secs(lifetime + 1)).await;
     Ok(())
 }
@@ -490,7 +535,7 @@ async fn wait_code_expiry(w: &mut OAuthWorld) -> Check {
 fn seen(w: &OAuthWorld) -> Result<&AuthResponse, Mismatch> {
     w.auth_response
         .as_ref()
-        .ok_or_else(|| Mismatch::cannot("no authorization request was sent through a browser"))
+        .ok_or_else(|| Mismatch::error("no authorization request was sent through a browser"))
 }
 
 /// The redirect to the client, or a mismatch saying where the request ended instead.
@@ -508,14 +553,14 @@ fn response(w: &OAuthWorld) -> Result<&AuthResponse, Mismatch> {
             format!("status {} without a redirect to the client", x.status),
             x,
         )),
-        (_, None) => Err(Mismatch::cannot("no authorization request was sent")),
+        (_, None) => Err(Mismatch::error("no authorization request was sent")),
     }
 }
 
 fn last_of(r: &AuthResponse) -> Result<&Exchange, Mismatch> {
     r.trail
         .last()
-        .ok_or_else(|| Mismatch::cannot("no authorization request was sent"))
+        .ok_or_else(|| Mismatch::error("no authorization request was sent"))
 }
 
 #[cfg(test)]

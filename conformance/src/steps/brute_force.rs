@@ -140,7 +140,7 @@ async fn wait_retry_after(w: &mut OAuthWorld) -> Check {
     let secs = x
         .header("retry-after")
         .and_then(|v| retry_after_seconds(v, SystemTime::now()))
-        .ok_or_else(|| Mismatch::cannot("the last response has no usable Retry-After"))?;
+        .ok_or_else(|| Mismatch::error("the last response has no usable Retry-After"))?;
     let max = w.target().max_wait;
     ensure(
         secs <= max,

@@ -63,7 +63,7 @@ async fn many_refresh_tokens(w: &mut OAuthWorld, c: ClientParam, n: usize, u: Us
 
 fn samples(w: &OAuthWorld) -> Result<Vec<String>, Mismatch> {
     if w.samples.len() < 2 {
-        return Err(Mismatch::cannot("fewer than two values were collected"));
+        return Err(Mismatch::error("fewer than two values were collected"));
     }
     Ok(w.samples.iter().map(|s| s.expose().to_owned()).collect())
 }

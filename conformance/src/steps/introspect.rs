@@ -156,7 +156,7 @@ async fn introspect_earlier(w: &mut OAuthWorld, c: ClientParam) -> Check {
         .earlier_tokens
         .last()
         .and_then(|t| t.refresh.clone())
-        .ok_or_else(|| Mismatch::cannot("no earlier refresh token was kept"))?;
+        .ok_or_else(|| Mismatch::error("no earlier refresh token was kept"))?;
     introspect(w, c, Some(t.expose().to_owned()), AuthVariant::AsRegistered).await
 }
 

@@ -21,7 +21,7 @@ async fn fetch(w: &mut OAuthWorld) -> Check {
         .target()
         .issuer
         .clone()
-        .ok_or_else(|| Mismatch::cannot("the profile has no issuer"))?;
+        .ok_or_else(|| Mismatch::not_applicable("the profile has no issuer"))?;
     let url = metadata_urls(&issuer)
         .into_iter()
         .next()
@@ -34,7 +34,7 @@ async fn fetch(w: &mut OAuthWorld) -> Check {
 fn doc(w: &OAuthWorld) -> Result<&Value, Mismatch> {
     w.metadata.as_ref().ok_or_else(|| match &w.last {
         Some(x) => Mismatch::in_exchange("a JSON metadata document", x.body_kind(), x),
-        None => Mismatch::cannot("the metadata was not fetched"),
+        None => Mismatch::error("the metadata was not fetched"),
     })
 }
 
@@ -205,7 +205,7 @@ enum Verdict {
 fn combine(what: &str, failures: Vec<(String, Mismatch)>, checked: usize) -> Check {
     if failures.is_empty() {
         if checked == 0 {
-            return Err(Mismatch::cannot(format!(
+            return Err(Mismatch::not_applicable(format!(
                 "nothing advertised in {what} could be checked with this profile"
             )));
         }
@@ -218,6 +218,7 @@ fn combine(what: &str, failures: Vec<(String, Mismatch)>, checked: usize) -> Che
         .join("; ");
     let exchange = failures.iter().find_map(|(_, m)| m.exchange.clone());
     Err(Mismatch {
+        kind: crate::mismatch::Kind::Failed,
         expected: format!("every value advertised in {what} to work (RFC 8414 §2)"),
         actual,
         exchange,

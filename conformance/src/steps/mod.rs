@@ -55,7 +55,7 @@ pub fn endpoint(w: &OAuthWorld, which: &str) -> Result<String, Mismatch> {
         "introspection" => e.introspection.clone(),
         _ => None,
     }
-    .ok_or_else(|| Mismatch::cannot(format!("the target has no {which} endpoint")))
+    .ok_or_else(|| Mismatch::not_applicable(format!("the target has no {which} endpoint")))
 }
 
 /// A POST to an endpoint with client authentication and form parameters.
@@ -155,14 +155,14 @@ pub fn substitute(
         w.target()
             .resource
             .clone()
-            .ok_or_else(|| Mismatch::cannot("the profile has no [resource]"))
+            .ok_or_else(|| Mismatch::not_applicable("the profile has no [resource]"))
     };
     let v = match name {
         "code" => w
             .code
             .as_ref()
             .map(|c| c.code.expose().to_owned())
-            .ok_or_else(|| Mismatch::cannot("no authorization code was obtained"))?,
+            .ok_or_else(|| Mismatch::error("no authorization code was obtained"))?,
         "refresh_token" => w.refresh_token()?.expose().to_owned(),
         "access_token" => w.access_token()?.expose().to_owned(),
         "code_verifier" => w
@@ -170,34 +170,34 @@ pub fn substitute(
             .as_ref()
             .and_then(|c| c.verifier.as_ref())
             .map(|v| v.expose().to_owned())
-            .ok_or_else(|| Mismatch::cannot("no code_verifier was used"))?,
+            .ok_or_else(|| Mismatch::error("no code_verifier was used"))?,
         "code_challenge" => w
             .code
             .as_ref()
             .and_then(|c| c.challenge.clone())
-            .ok_or_else(|| Mismatch::cannot("no code_challenge was used"))?,
+            .ok_or_else(|| Mismatch::error("no code_challenge was used"))?,
         "redirect_uri" => w
             .code
             .as_ref()
             .map(|c| c.redirect_uri.clone())
             .or_else(|| w.client(client).ok().and_then(|c| c.redirect_uri))
-            .ok_or_else(|| Mismatch::cannot("no redirect_uri is known for this client"))?,
+            .ok_or_else(|| Mismatch::not_applicable("no redirect_uri is known for this client"))?,
         "redirect_uri_with_query" => {
             w.client(client)?.redirect_uri_with_query.ok_or_else(|| {
-                Mismatch::cannot("the client has no redirect_uri_with_query in the profile")
+                Mismatch::not_applicable("the client has no redirect_uri_with_query in the profile")
             })?
         }
         "client_id" => w.client(client)?.id,
         "scope" => w.client(client)?.scope.unwrap_or_default(),
         "resource_scope" => resource()?.scope,
-        "insufficient_scope" => resource()?
-            .insufficient_scope
-            .ok_or_else(|| Mismatch::cannot("the profile has no resource.insufficient_scope"))?,
+        "insufficient_scope" => resource()?.insufficient_scope.ok_or_else(|| {
+            Mismatch::not_applicable("the profile has no resource.insufficient_scope")
+        })?,
         "primary.username" => user(UserRole::Primary)?.username,
         "primary.password" => user(UserRole::Primary)?.password.expose().to_owned(),
         "secondary.username" => user(UserRole::Secondary)?.username,
         "secondary.password" => user(UserRole::Secondary)?.password.expose().to_owned(),
-        other => return Err(Mismatch::cannot(format!("unknown placeholder <{other}>"))),
+        other => return Err(Mismatch::error(format!("unknown placeholder <{other}>"))),
     };
     Ok(Some(v))
 }
@@ -215,7 +215,7 @@ pub fn table_params(
     };
     for row in &table.rows {
         let (Some(k), Some(v)) = (row.first(), row.get(1)) else {
-            return Err(Mismatch::cannot("a parameter table needs two columns"));
+            return Err(Mismatch::error("a parameter table needs two columns"));
         };
         if k == "parameter" && v == "value" {
             continue;
@@ -277,7 +277,7 @@ pub fn apply_overrides(
     };
     for row in &table.rows {
         let (Some(k), Some(v)) = (row.first(), row.get(1)) else {
-            return Err(Mismatch::cannot("a parameter table needs two columns"));
+            return Err(Mismatch::error("a parameter table needs two columns"));
         };
         if k == "parameter" && v == "value" {
             continue;

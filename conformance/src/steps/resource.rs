@@ -17,18 +17,22 @@ fn resource(w: &OAuthWorld) -> Result<Resource, Mismatch> {
     w.target()
         .resource
         .clone()
-        .ok_or_else(|| Mismatch::cannot("the profile has no [resource]"))
+        .ok_or_else(|| Mismatch::not_applicable("the profile has no [resource]"))
 }
 
 /// Calls the resource with a bearer token in the Authorization header.
+/// A refusal of a token already past its lifetime is noted: it says nothing about the
+/// requirement.
 pub async fn call_with(w: &mut OAuthWorld, token: &str) -> Result<Exchange, Mismatch> {
     let r = resource(w)?;
-    send(
+    let x = send(
         w,
         Outgoing::new(reqwest::Method::GET, r.url)
             .header("authorization", format!("Bearer {token}")),
     )
-    .await
+    .await?;
+    w.note_stale_token(&x, token);
+    Ok(x)
 }
 
 #[when(expr = "the resource is requested with the access token")]
@@ -44,7 +48,7 @@ async fn with_earlier_access(w: &mut OAuthWorld) -> Check {
         .earlier_tokens
         .last()
         .and_then(|t| t.access.clone())
-        .ok_or_else(|| Mismatch::cannot("no earlier access token was kept"))?;
+        .ok_or_else(|| Mismatch::error("no earlier access token was kept"))?;
     call_with(w, t.expose()).await?;
     Ok(())
 }
@@ -72,15 +76,20 @@ async fn with_literal(w: &mut OAuthWorld, token: String) -> Check {
 #[when(expr = "the resource is requested with the Authorization header {string}")]
 async fn with_header(w: &mut OAuthWorld, value: String) -> Check {
     let r = resource(w)?;
-    let value = match w.tokens.as_ref().and_then(|t| t.access.clone()) {
+    let token = w.tokens.as_ref().and_then(|t| t.access.clone());
+    let used = token.as_ref().filter(|_| value.contains("<access_token>"));
+    let value = match &token {
         Some(t) => value.replace("<access_token>", t.expose()),
         None => value,
     };
-    send(
+    let x = send(
         w,
         Outgoing::new(reqwest::Method::GET, r.url).header("authorization", value),
     )
     .await?;
+    if let Some(t) = used {
+        w.note_stale_token(&x, t.expose());
+    }
     Ok(())
 }
 
@@ -90,7 +99,8 @@ async fn in_body(w: &mut OAuthWorld) -> Check {
     let t = w.access_token()?;
     let out = Outgoing::new(reqwest::Method::POST, r.url)
         .form(&[("access_token".into(), t.expose().to_owned())]);
-    send(w, out).await?;
+    let x = send(w, out).await?;
+    w.note_stale_token(&x, t.expose());
     Ok(())
 }
 
@@ -99,7 +109,7 @@ async fn in_query(w: &mut OAuthWorld) -> Check {
     let r = resource(w)?;
     let t = w.access_token()?;
     let sep = if r.url.contains('?') { '&' } else { '?' };
-    send(
+    let x = send(
         w,
         Outgoing::new(
             reqwest::Method::GET,
@@ -107,6 +117,7 @@ async fn in_query(w: &mut OAuthWorld) -> Check {
         ),
     )
     .await?;
+    w.note_stale_token(&x, t.expose());
     Ok(())
 }
 
@@ -117,7 +128,8 @@ async fn header_and_body(w: &mut OAuthWorld) -> Check {
     let out = Outgoing::new(reqwest::Method::POST, r.url)
         .header("authorization", format!("Bearer {}", t.expose()))
         .form(&[("access_token".into(), t.expose().to_owned())]);
-    send(w, out).await?;
+    let x = send(w, out).await?;
+    w.note_stale_token(&x, t.expose());
     Ok(())
 }
 
@@ -334,7 +346,7 @@ async fn earlier_refused(w: &mut OAuthWorld) -> Check {
         .earlier_tokens
         .last()
         .and_then(|t| t.access.clone())
-        .ok_or_else(|| Mismatch::cannot("no earlier access token was kept"))?;
+        .ok_or_else(|| Mismatch::error("no earlier access token was kept"))?;
     let x = call_with(w, t.expose()).await?;
     ensure(
         x.status == 401,
@@ -375,7 +387,8 @@ async fn wait_token_expiry(w: &mut OAuthWorld) -> Check {
     let lifetime = w
         .target()
         .access_token_lifetime
-        .ok_or_else(|| Mismatch::cannot("the profile gives no [lifetimes].access_token"))?;
+        .ok_or_else(|| Mismatch::not_applicable("the profile gives no [lifetimes].access_token"))?;
+    w.expiry_intended = true;
     tokio::time::sleep(std::time::Duration::from_secs(lifetime + 1)).await;
     Ok(())
 }
@@ -386,7 +399,7 @@ async fn short_lived(w: &mut OAuthWorld) -> Check {
     let json = x
         .json()
         .filter(|j| j.get("access_token").is_some())
-        .ok_or_else(|| Mismatch::cannot("the last response is not a token response"))?;
+        .ok_or_else(|| Mismatch::error("the last response is not a token response"))?;
     // RFC 6749 §5.1: without expires_in, the lifetime comes "via other means or
     // document[ed]" — here the profile's [lifetimes].access_token.
     let (lifetime, source) = match json.get("expires_in").and_then(Value::as_u64) {
@@ -417,7 +430,7 @@ async fn in_body_of_type(w: &mut OAuthWorld, method: String, media_type: String)
     let r = resource(w)?;
     let t = w.access_token()?;
     let method = reqwest::Method::from_bytes(method.as_bytes())
-        .map_err(|_| Mismatch::cannot(format!("{method:?} is not an HTTP method")))?;
+        .map_err(|_| Mismatch::error(format!("{method:?} is not an HTTP method")))?;
     let (content_type, body) = match media_type.as_str() {
         "multipart/form-data" => {
             let boundary = "conformance-7f3a9c";
@@ -441,6 +454,7 @@ async fn in_body_of_type(w: &mut OAuthWorld, method: String, media_type: String)
     let out = Outgoing::new(method, r.url).raw_body(&content_type, body.into_bytes());
     let mut x = w.ctx.http.send(out).await?;
     x.request_body = Some(format!("access_token=[redacted] as {media_type}"));
+    w.note_stale_token(&x, t.expose());
     w.last = Some(x);
     Ok(())
 }

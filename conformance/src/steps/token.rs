@@ -67,6 +67,8 @@ pub fn token_set(
             .map(Secret::new),
         scope: json.get("scope").and_then(Value::as_str).map(str::to_owned),
         requested_scope,
+        issued_at: x.received_at,
+        expires_in: json.get("expires_in").and_then(Value::as_u64),
     })
 }
 
@@ -151,7 +153,10 @@ pub fn current_refresh(w: &OAuthWorld) -> Result<Secret, Mismatch> {
         .iter()
         .chain(w.earlier_tokens.iter().rev())
         .find_map(|t| t.refresh.clone())
-        .ok_or_else(|| Mismatch::cannot("no refresh token was issued before this step"))
+        .ok_or_else(|| match &w.tokens {
+            Some(t) => w.no_refresh_token(t.client),
+            None => Mismatch::error("no tokens were obtained before this step"),
+        })
 }
 
 #[when(expr = "the {client} client refreshes the token")]
@@ -183,7 +188,7 @@ async fn refresh_earlier(w: &mut OAuthWorld, c: ClientParam) -> Check {
         .earlier_tokens
         .last()
         .and_then(|t| t.refresh.clone())
-        .ok_or_else(|| Mismatch::cannot("no earlier refresh token was kept"))?;
+        .ok_or_else(|| Mismatch::error("no earlier refresh token was kept"))?;
     let params = vec![
         ("grant_type".to_owned(), "refresh_token".to_owned()),
         ("refresh_token".to_owned(), rt.expose().to_owned()),
@@ -275,7 +280,7 @@ pub async fn parallel(w: &mut OAuthWorld, out: Outgoing, n: usize) {
 #[then(expr = "at most one of the parallel requests succeeds")]
 async fn at_most_one(w: &mut OAuthWorld) -> Check {
     if w.batch.is_empty() {
-        return Err(Mismatch::cannot("no parallel requests were sent"));
+        return Err(Mismatch::error("no parallel requests were sent"));
     }
     let ok: Vec<&Exchange> = w
         .batch
@@ -432,7 +437,7 @@ async fn rotated(w: &mut OAuthWorld) -> Check {
         .earlier_tokens
         .last()
         .and_then(|t| t.refresh.clone())
-        .ok_or_else(|| Mismatch::cannot("no earlier refresh token was kept"))?;
+        .ok_or_else(|| Mismatch::error("no earlier refresh token was kept"))?;
     if new == old {
         return Err(Mismatch::new(
             "a new refresh token",
@@ -483,7 +488,7 @@ async fn token_get_with_table(w: &mut OAuthWorld, c: ClientParam, step: &Step) -
         }
         (AuthMethod::None, _) => params.insert(0, ("client_id".into(), client.id.clone())),
         _ => {
-            return Err(Mismatch::cannot(
+            return Err(Mismatch::not_applicable(
                 "a GET token request needs a client that authenticates with HTTP Basic or a public client",
             ));
         }
@@ -503,18 +508,19 @@ async fn token_get_with_table(w: &mut OAuthWorld, c: ClientParam, step: &Step) -
 #[when(expr = "the {client} client redeems the authorization code authenticated {auth}")]
 async fn redeem_with_auth(w: &mut OAuthWorld, c: ClientParam, auth: AuthVariant) -> Check {
     let params = super::authorize::redemption_params(w)?;
-    token_request(w, c.0, params, auth).await?;
+    let x = token_request(w, c.0, params, auth).await?;
+    w.note_stale_code(&x);
     Ok(())
 }
 
 #[given(expr = "the {client} client's secret has characters that form-urlencoding changes")]
 async fn secret_needs_encoding(w: &mut OAuthWorld, c: ClientParam) -> Check {
     let client = w.client(c.0)?;
-    let secret = client
-        .secret
-        .ok_or_else(|| Mismatch::cannot(format!("[clients.{}] has no secret", c.0.key())))?;
+    let secret = client.secret.ok_or_else(|| {
+        Mismatch::not_applicable(format!("[clients.{}] has no secret", c.0.key()))
+    })?;
     if crate::http::encode(secret.expose()) == secret.expose() {
-        return Err(Mismatch::cannot(format!(
+        return Err(Mismatch::not_applicable(format!(
             "[clients.{}] needs a secret with characters such as ':', '+', '%' or '/', which \
              form-urlencoding changes, to check RFC 6749 §2.3.1",
             c.0.key()
@@ -558,9 +564,9 @@ async fn granted_scope_is_original(w: &mut OAuthWorld) -> Check {
         .earlier_tokens
         .first()
         .or(w.tokens.as_ref())
-        .ok_or_else(|| Mismatch::cannot("no tokens were obtained before this step"))?;
+        .ok_or_else(|| Mismatch::error("no tokens were obtained before this step"))?;
     let original = understood_scope(w, first)
-        .ok_or_else(|| Mismatch::cannot("the original scope is not known"))?;
+        .ok_or_else(|| Mismatch::not_applicable("the original scope is not known"))?;
     let x = w.last()?;
     let scope = x
         .json()
@@ -587,7 +593,7 @@ async fn scope_refused_or_left_out(w: &mut OAuthWorld, scope: String) -> Check {
     // the grant and said so).
     if let Some(named) = w.tokens.as_ref().and_then(|t| t.scope.clone()) {
         if scope_set(&scope).is_subset(&scope_set(&named)) {
-            return Err(Mismatch::cannot(format!(
+            return Err(Mismatch::not_applicable(format!(
                 "the tokens were granted {named:?}, which already includes {scope:?}"
             )));
         }
@@ -638,12 +644,12 @@ async fn no_hidden_scope(w: &mut OAuthWorld) -> Check {
         .target()
         .resource
         .clone()
-        .ok_or_else(|| Mismatch::cannot("the profile has no [resource]"))?;
+        .ok_or_else(|| Mismatch::not_applicable("the profile has no [resource]"))?;
     let stated = t
         .scope
         .clone()
         .or_else(|| t.requested_scope.clone())
-        .ok_or_else(|| Mismatch::cannot("no scope was requested or stated"))?;
+        .ok_or_else(|| Mismatch::not_applicable("no scope was requested or stated"))?;
     let covers = scope_set(&resource.scope).is_subset(&scope_set(&stated));
     if covers {
         // Stated to cover the resource: nothing is hidden that the resource could show.
@@ -652,7 +658,7 @@ async fn no_hidden_scope(w: &mut OAuthWorld) -> Check {
     let token = t
         .access
         .clone()
-        .ok_or_else(|| Mismatch::cannot("the token response had no access_token"))?;
+        .ok_or_else(|| Mismatch::error("the token response had no access_token"))?;
     let x = super::resource::call_with(w, token.expose()).await?;
     let how = if t.scope.is_some() {
         format!("the token response states scope {stated:?}")
@@ -698,7 +704,7 @@ fn batch_tokens(w: &OAuthWorld) -> Result<Vec<String>, Mismatch> {
         })
         .collect();
     if tokens.len() < 2 {
-        return Err(Mismatch::cannot(
+        return Err(Mismatch::error(
             "fewer than two access tokens were obtained",
         ));
     }
@@ -709,7 +715,7 @@ fn batch_tokens(w: &OAuthWorld) -> Result<Vec<String>, Mismatch> {
 async fn tokens_carry_128(w: &mut OAuthWorld) -> Check {
     let tokens = batch_tokens(w)?;
     let x = w.batch.iter().find_map(|r| r.as_ref().ok()).cloned();
-    let x = x.ok_or_else(|| Mismatch::cannot("no token response was kept"))?;
+    let x = x.ok_or_else(|| Mismatch::error("no token response was kept"))?;
     let distinct: std::collections::BTreeSet<&String> = tokens.iter().collect();
     ensure(
         distinct.len() == tokens.len(),
@@ -732,7 +738,7 @@ async fn tokens_carry_128(w: &mut OAuthWorld) -> Check {
 async fn tokens_carry_160(w: &mut OAuthWorld) -> Check {
     let tokens = batch_tokens(w)?;
     let x = w.batch.iter().find_map(|r| r.as_ref().ok()).cloned();
-    let x = x.ok_or_else(|| Mismatch::cannot("no token response was kept"))?;
+    let x = x.ok_or_else(|| Mismatch::error("no token response was kept"))?;
     let (per_char, name) = alphabet_bits(&tokens);
     let shortest = tokens.iter().map(|t| t.chars().count()).min().unwrap_or(0);
     let bits = shortest as f64 * per_char;

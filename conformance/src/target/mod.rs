@@ -88,6 +88,36 @@ pub struct Client {
     pub scope: Option<String>,
     /// A registered redirection URI with a query component.
     pub redirect_uri_with_query: Option<String>,
+    /// The grant types it is registered for (the profile's `grants`, else the target's).
+    pub grants: BTreeSet<String>,
+    /// Whether the profile named its grants (else they are the target's).
+    pub grants_given: bool,
+}
+
+impl Client {
+    /// Whether the client is registered for a grant type.
+    pub fn has_grant(&self, grant: &str) -> bool {
+        self.grants.contains(grant)
+    }
+
+    /// Why a scenario that needs `grant` for this client does not apply, if it does not.
+    pub fn needs_grant(&self, grant: &str) -> Result<(), String> {
+        if self.has_grant(grant) {
+            return Ok(());
+        }
+        let of = if self.grants_given {
+            format!(
+                "its grants are {:?}",
+                self.grants.iter().collect::<Vec<_>>()
+            )
+        } else {
+            "the target does not offer it".to_owned()
+        };
+        Err(format!(
+            "[clients.{}] is not registered for the {grant} grant ({of})",
+            self.role.key()
+        ))
+    }
 }
 
 /// A user the runner may log in as.
@@ -303,6 +333,8 @@ impl Target {
                     redirect_uri: c.redirect_uri.clone(),
                     scope: c.scope.clone(),
                     redirect_uri_with_query: c.redirect_uri_with_query.clone(),
+                    grants: c.grants.iter().flatten().cloned().collect(),
+                    grants_given: c.grants.is_some(),
                 },
             );
         }
@@ -343,6 +375,17 @@ impl Target {
             expected_failures: profile.expected_failures.clone(),
         };
         target.capabilities = capabilities(&target, &profile);
+        // A client whose grants the profile does not name has every grant of the target.
+        let target_grants: BTreeSet<String> = GRANT_TYPES
+            .iter()
+            .filter(|g| target.has(g))
+            .map(|g| (*g).to_owned())
+            .collect();
+        for c in target.clients.values_mut() {
+            if !c.grants_given {
+                c.grants = target_grants.clone();
+            }
+        }
         // The profile's secrets must never reach a report either.
         for c in target.clients.values() {
             if let Some(s) = &c.secret {
@@ -361,6 +404,15 @@ impl Target {
         Ok(target)
     }
 }
+
+/// The grant types the suite exercises (RFC 6749 §4).
+pub const GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "implicit",
+    "password",
+    "client_credentials",
+    "refresh_token",
+];
 
 /// `scheme://host[:port]` of a URL.
 pub fn origin(url: &str) -> String {

@@ -85,6 +85,11 @@ pub struct ClientProfile {
     /// check that the query is kept, RFC 6749 §3.1.2).
     #[serde(default)]
     pub redirect_uri_with_query: Option<String>,
+    /// The grant types this client is registered for (default: every grant type of the
+    /// target). A scenario that needs a grant the client is not registered for is not
+    /// applicable to it.
+    #[serde(default)]
+    pub grants: Option<Vec<String>>,
 }
 
 /// `[users.<role>]`.

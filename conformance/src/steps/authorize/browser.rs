@@ -44,7 +44,7 @@ async fn front_channel(w: &mut OAuthWorld, c: ClientParam, step: &Step) -> Check
 async fn front_channel_header(w: &mut OAuthWorld, c: ClientParam, header: String) -> Check {
     let (name, value) = header
         .split_once(':')
-        .ok_or_else(|| Mismatch::cannot(format!("{header:?} is not `Name: value`")))?;
+        .ok_or_else(|| Mismatch::error(format!("{header:?} is not `Name: value`")))?;
     let (params, _, _) = default_request(w, c.0)?;
     let url = authorization_url(w, &params)?;
     let out = Outgoing::new(reqwest::Method::GET, url).header(name.trim(), value.trim());
@@ -75,7 +75,7 @@ async fn cross_site_form(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Ch
     let resp = csrf::forge(&url, &redirect_uri, &user, &w.target().login, w.ctx.timeout)
         .await
         .map_err(|e| {
-            Mismatch::cannot(format!(
+            Mismatch::error(format!(
                 "the cross-site submission could not be prepared: {e}"
             ))
         })?;

@@ -84,7 +84,7 @@ fn pages(w: &OAuthWorld) -> Result<Vec<&Exchange>, Mismatch> {
         })
         .collect();
     if pages.is_empty() {
-        return Err(Mismatch::cannot(
+        return Err(Mismatch::error(
             "the authorization request showed no HTML page",
         ));
     }

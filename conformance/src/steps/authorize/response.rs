@@ -42,7 +42,7 @@ async fn winner_revoked(w: &mut OAuthWorld) -> Check {
     let access = t
         .access
         .clone()
-        .ok_or_else(|| Mismatch::cannot("no access token"))?;
+        .ok_or_else(|| Mismatch::error("no access token"))?;
     let resp = crate::steps::resource::call_with(w, access.expose()).await?;
     ensure(
         resp.status == 401,
@@ -262,7 +262,7 @@ async fn invalid_scope_or_narrowed(w: &mut OAuthWorld, unknown: String) -> Check
         .code
         .as_ref()
         .map(|c| c.client)
-        .ok_or_else(|| Mismatch::cannot("no authorization code was recorded"))?;
+        .ok_or_else(|| Mismatch::error("no authorization code was recorded"))?;
     redeem(w, role, None).await?;
     let x = w.last()?;
     token_set(x, role, None)?;
@@ -352,7 +352,9 @@ async fn keeps_query(w: &mut OAuthWorld) -> Check {
         .map(|c| c.redirect_uri.clone())
         .unwrap_or_default();
     let Some((_, q)) = sent.split_once('?') else {
-        return Err(Mismatch::cannot("the redirect URI in use has no query"));
+        return Err(Mismatch::not_applicable(
+            "the redirect URI in use has no query",
+        ));
     };
     for (k, v) in crate::http::decode_pairs(q) {
         if r.get(&k) != Some(v.as_str()) {
