@@ -257,24 +257,36 @@ pub fn check_expected_failures(target: &Target, opts: &RunOptions) -> Result<(),
 }
 
 /// Checks, before any scenario, that the login page can be driven: one authorization
-/// request for the primary user must come back to the client's redirection URI.
-/// `Ok(None)` when the target has no login to check.
+/// request for the primary user must come back to the client's redirection URI with a
+/// code. `Ok(None)` when the target has no login to check; `Err` (exit 2) when the
+/// profile describes a login that cannot be used, or the login does not end in a code,
+/// with what was seen.
 pub async fn preflight_login(target: &Target, timeout: Duration) -> Result<Option<String>, String> {
     if !target.has("login") {
+        if target.login_configured {
+            if let Some(why) = target.login_missing(&target.capabilities) {
+                return Err(format!(
+                    "the profile has a [login] section, but the runner cannot log in: {why}"
+                ));
+            }
+        }
         return Ok(None);
     }
-    let Some(user) = target.primary.as_ref() else {
+    let (Some(user), Some(endpoint)) = (
+        target.primary.as_ref(),
+        target.endpoints.authorization.clone(),
+    ) else {
         return Ok(None);
     };
     let Some(client) = target::ClientRole::ALL
         .iter()
         .filter_map(|r| target.client(*r))
-        .find(|c| c.redirect_uri.is_some())
+        .find(|c| c.redirect_uri.is_some() && c.has_grant("authorization_code"))
     else {
-        return Ok(None);
-    };
-    let Some(endpoint) = target.endpoints.authorization.clone() else {
-        return Ok(None);
+        return Err(
+            "no client with a redirect_uri is registered for the authorization_code grant, so the runner cannot log in"
+                .to_owned(),
+        );
     };
     let redirect_uri = client.redirect_uri.clone().unwrap_or_default();
     let verifier = steps::authorize::random();
@@ -293,15 +305,38 @@ pub async fn preflight_login(target: &Target, timeout: Duration) -> Result<Optio
     }
     let sep = if endpoint.contains('?') { '&' } else { '?' };
     let url = format!("{endpoint}{sep}{}", http::encode_pairs(&params));
+    let who = format!("[clients.{}], [users.primary]", client.role.key());
     match login::drive(&url, &redirect_uri, user, &target.login, timeout, true).await {
-        Ok(resp) => Ok(Some(match resp.get("error") {
-            Some(e) => format!("the login came back with error={e}"),
-            None => "the login came back with a code".to_owned(),
-        })),
-        Err(e) => Err(format!(
-            "login failed before any check ({} client, primary user): {e}",
-            client.role.key()
-        )),
+        Ok(resp) if resp.get("code").is_some_and(|c| !c.is_empty()) => {
+            Ok(Some("the login came back with a code".to_owned()))
+        }
+        Ok(resp) => {
+            let pages: Vec<String> = resp
+                .trail
+                .iter()
+                .filter(|x| x.status == 200 && x.body.contains("<form"))
+                .map(|x| {
+                    format!(
+                        "{}: {}",
+                        http::redact_url(&x.url),
+                        login::form::describe_forms(&login::html::forms(&x.body))
+                    )
+                })
+                .collect();
+            Err(format!(
+                "the login preflight ({who}) did not end in a code: the authorization server \
+                 redirected to the client with error={:?}, error_description={:?}; the forms \
+                 the runner filled in: {}",
+                resp.get("error").unwrap_or(""),
+                resp.get("error_description").unwrap_or(""),
+                if pages.is_empty() {
+                    "none".to_owned()
+                } else {
+                    pages.join(" | ")
+                }
+            ))
+        }
+        Err(e) => Err(format!("login failed before any check ({who}): {e}")),
     }
 }
 

@@ -58,17 +58,55 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Redacts secret members of a JSON body (or secret pairs of a form body); other text
-/// is returned as it is.
+/// Redacts a response or request body for a report: secret members of a JSON body,
+/// secret pairs of a form body, and in any other text (an HTML page, a "Redirecting to
+/// ..." body that repeats the Location URL) every secret parameter of a URL in it; then
+/// every secret the run has witnessed, wherever it appears.
 pub fn redact_body(body: &str) -> String {
-    if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(body) {
+    let out = if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(body) {
         redact_json(&mut v);
-        return v.to_string();
+        v.to_string()
+    } else if body.contains('=') && !body.contains('<') && !body.contains(' ') {
+        redact_query(body)
+    } else {
+        redact_text(body)
+    };
+    scrub(&out).0
+}
+
+/// Redacts the value of every secret parameter (`code=...`, `access_token=...`) that
+/// follows `?`, `&`, `#` or `;` (as in `&amp;`) in free text, up to the next delimiter.
+fn redact_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        if matches!(b[i], b'?' | b'&' | b'#' | b';') {
+            let start = i + 1;
+            let name_end = text[start..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(text.len(), |n| start + n);
+            if name_end < b.len() && b[name_end] == b'=' && is_secret(&text[start..name_end]) {
+                let value_start = name_end + 1;
+                let value_end = text[value_start..]
+                    .find(|c: char| {
+                        c.is_whitespace() || matches!(c, '&' | '#' | '"' | '\'' | '<' | '>')
+                    })
+                    .map_or(text.len(), |n| value_start + n);
+                if value_end > value_start {
+                    out.push_str(&text[copied..value_start]);
+                    out.push_str("[redacted]");
+                    copied = value_end;
+                }
+                i = value_end.max(i + 1);
+                continue;
+            }
+        }
+        i += 1;
     }
-    if body.contains('=') && !body.contains('<') && !body.contains(' ') {
-        return redact_query(body);
-    }
-    body.to_owned()
+    out.push_str(&text[copied..]);
+    out
 }
 
 fn redact_json(v: &mut serde_json::Value) {
@@ -155,4 +193,33 @@ pub fn scrub(text: &str) -> (String, usize) {
         }
     }
     (out, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A redirect body that repeats the Location URL, as Koa and Express write it, keeps
+    /// no code, whether the URL is written raw or HTML-escaped, and witnessed secrets are
+    /// removed from any text.
+    #[test]
+    fn redirect_bodies_are_redacted() {
+        let body = "<p>Redirecting to <a href=\"https://c.example/cb?code=c0de-s3cr3t-9f&amp;state=x\">\
+                    https://c.example/cb?state=x&code=c0de-s3cr3t-9f</a>.</p>";
+        let out = redact_body(body);
+        assert!(!out.contains("c0de-s3cr3t-9f"), "{out}");
+        assert!(
+            out.contains("state=x") && out.contains("code=[redacted]"),
+            "{out}"
+        );
+        let plain = "Found. Redirecting to https://c.example/cb?code=0th3r-c0de-77#x";
+        assert!(!redact_body(plain).contains("0th3r-c0de-77"));
+        witness("w1tn3ssed-t0ken-value");
+        let text = "<p>your token is w1tn3ssed-t0ken-value</p>";
+        assert!(!redact_body(text).contains("w1tn3ssed-t0ken-value"));
+        assert_eq!(
+            redact_body("<p>no secrets here, code: 7</p>"),
+            "<p>no secrets here, code: 7</p>"
+        );
+    }
 }

@@ -98,13 +98,15 @@ pub enum LoginError {
     Send(String),
     /// The page had no form to fill.
     #[error(
-        "no form with a password field or an approve button at {url} (status {status}: {excerpt})"
+        "no form with a password field or an approve button at {url} (status {status}; forms: {forms}; page: {excerpt})"
     )]
     NoForm {
         /// The page.
         url: String,
         /// Its status.
         status: u16,
+        /// The page's forms, their fields and buttons.
+        forms: String,
         /// The start of its body.
         excerpt: String,
     },
@@ -125,6 +127,32 @@ pub enum LoginError {
         status: u16,
         /// The start of its body.
         excerpt: String,
+    },
+    /// The profile names an approve button that no form of the consent page has.
+    #[error(
+        "no button matches [login] approve_button = {wanted:?} at {url}; the page's forms: {forms}"
+    )]
+    NoButton {
+        /// The page.
+        url: String,
+        /// What the profile asked for.
+        wanted: String,
+        /// The page's forms, their fields and buttons.
+        forms: String,
+    },
+    /// The profile names a login field that the login form does not have.
+    #[error(
+        "the login form at {url} has no field named {name:?} ([login] {which}); its fields: {fields}"
+    )]
+    MissingField {
+        /// The page.
+        url: String,
+        /// `username_field` or `password_field`.
+        which: &'static str,
+        /// The name the profile gives.
+        name: String,
+        /// The form's field names.
+        fields: String,
     },
     /// Too many steps: a redirect loop, or a form that keeps coming back.
     #[error(
@@ -314,6 +342,7 @@ impl Browser {
                 }
                 match visit.user {
                     Some(user) => {
+                        check_fields(&url, form, visit.login)?;
                         sent_credentials = true;
                         Some(submit(&url, form, Some(user), visit.login, visit.approve))
                     }
@@ -327,10 +356,21 @@ impl Browser {
                 // not approved on the user's behalf, the visit ends at that page.
                 None
             } else {
-                page_forms
+                let found = page_forms
                     .iter()
-                    .find(|f| pick_button(f, visit.login, visit.approve).is_some())
-                    .map(|form| submit(&url, form, None, visit.login, visit.approve))
+                    .find(|f| pick_button(f, visit.login, visit.approve).is_some());
+                if let (None, Some(wanted), true) =
+                    (found, &visit.login.approve_button, visit.approve)
+                {
+                    if page_forms.iter().any(|f| !f.buttons.is_empty()) {
+                        return Err(LoginError::NoButton {
+                            url: redact_url(&url),
+                            wanted: wanted.clone(),
+                            forms: describe_forms(&page_forms),
+                        });
+                    }
+                }
+                found.map(|form| submit(&url, form, None, visit.login, visit.approve))
             };
             let Some(submission) = submission else {
                 return Ok((
@@ -386,7 +426,8 @@ pub async fn drive(
             Some(x) if x.status == 200 => LoginError::NoForm {
                 url: redact_url(&x.url),
                 status: x.status,
-                excerpt: excerpt(&x.body, 200),
+                forms: describe_forms(&forms(&x.body)),
+                excerpt: excerpt(&crate::http::redact_body(&x.body), 200),
             },
             Some(x) => unexpected(&x.url, x),
             None => LoginError::TooManySteps(String::new()),
@@ -420,6 +461,79 @@ const APPROVE_WORDS: &[&str] = &[
 ];
 const DENY_WORDS: &[&str] = &["deny", "decline", "reject", "cancel", "no"];
 
+/// The forms of a page as a report names them: method, action, field names and buttons
+/// (text, name and value), for a login the runner could not drive.
+pub fn describe_forms(forms: &[Form]) -> String {
+    if forms.is_empty() {
+        return "none".to_owned();
+    }
+    forms
+        .iter()
+        .map(|f| {
+            let fields: Vec<&str> = f
+                .inputs
+                .iter()
+                .filter(|i| i.kind != "hidden")
+                .map(|i| i.name.as_str())
+                .collect();
+            let buttons: Vec<String> = f
+                .buttons
+                .iter()
+                .map(|b| match &b.name {
+                    Some(n) => format!("{:?} ({n}={})", b.text.trim(), b.value),
+                    None => format!("{:?} (value {:?})", b.text.trim(), b.value),
+                })
+                .collect();
+            format!(
+                "{} {:?} with fields {fields:?} and buttons [{}]",
+                f.method.to_ascii_uppercase(),
+                redact_url(&f.action),
+                buttons.join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Fails when the profile names a username or password field the login form lacks.
+fn check_fields(url: &str, form: &Form, login: &LoginProfile) -> Result<(), LoginError> {
+    for (which, name) in [
+        ("username_field", &login.username_field),
+        ("password_field", &login.password_field),
+    ] {
+        if let Some(name) = name {
+            if !form.inputs.iter().any(|i| &i.name == name) {
+                return Err(LoginError::MissingField {
+                    url: redact_url(url),
+                    which,
+                    name: name.clone(),
+                    fields: format!(
+                        "{:?}",
+                        form.inputs
+                            .iter()
+                            .filter(|i| i.kind != "hidden")
+                            .map(|i| i.name.as_str())
+                            .collect::<Vec<_>>()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a button is the one `[login] approve_button` names: by its text, by its
+/// value, or as `name=value`.
+fn is_wanted(b: &Button, wanted: &str) -> bool {
+    if b.text.trim() == wanted || b.value == wanted {
+        return true;
+    }
+    match wanted.split_once('=') {
+        Some((name, value)) => b.name.as_deref() == Some(name) && b.value == value,
+        None => false,
+    }
+}
+
 /// The button to press: the profile's, or one whose text or value reads like approval
 /// (or refusal, when `approve` is false), or the only one.
 fn pick_button<'a>(form: &'a Form, login: &LoginProfile, approve: bool) -> Option<&'a Button> {
@@ -439,10 +553,14 @@ fn pick_button<'a>(form: &'a Form, login: &LoginProfile, approve: bool) -> Optio
     };
     if let Some(wanted) = &login.approve_button {
         if approve {
-            return form
-                .buttons
-                .iter()
-                .find(|b| &b.text == wanted || &b.value == wanted);
+            if let Some(b) = form.buttons.iter().find(|b| is_wanted(b, wanted)) {
+                return Some(b);
+            }
+            // The login form's own button need not be the approving one the profile
+            // names (that one is on the consent page).
+            if !form.has_password() {
+                return None;
+            }
         }
     }
     let words = if approve { APPROVE_WORDS } else { DENY_WORDS };

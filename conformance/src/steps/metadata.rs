@@ -55,10 +55,10 @@ async fn includes(w: &mut OAuthWorld, member: String) -> Check {
 #[then(expr = "the metadata issuer is the issuer the document was fetched for")]
 async fn issuer_matches(w: &mut OAuthWorld) -> Check {
     let d = doc(w)?;
-    let iss = d
-        .get("issuer")
-        .and_then(Value::as_str)
-        .map(|s| s.trim_end_matches('/').to_owned());
+    // §3.3: "The "issuer" value returned MUST be identical to the authorization
+    // server's issuer identifier value into which the well-known URI string was
+    // inserted": compared exactly, trailing "/" included.
+    let iss = d.get("issuer").and_then(Value::as_str).map(str::to_owned);
     let want = w.target().issuer.clone();
     if iss.is_some() && iss == want {
         Ok(())

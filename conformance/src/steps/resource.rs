@@ -155,7 +155,7 @@ async fn answers_for(w: &mut OAuthWorld, u: UserParam) -> Check {
             .get(field)
             .cloned();
         let matches = match &got {
-            Some(Value::String(s)) => s.eq_ignore_ascii_case(&user.resource_id),
+            Some(Value::String(s)) => s == &user.resource_id,
             Some(Value::Number(n)) => n.to_string() == user.resource_id,
             _ => false,
         };
@@ -181,7 +181,7 @@ fn answered_for_a_user(w: &OAuthWorld, x: &Exchange) -> bool {
         .into_iter()
         .filter_map(|role| w.user(role).ok())
         .any(|user| match &got {
-            Value::String(s) => s.eq_ignore_ascii_case(&user.resource_id),
+            Value::String(s) => s == &user.resource_id,
             Value::Number(n) => n.to_string() == user.resource_id,
             _ => false,
         })

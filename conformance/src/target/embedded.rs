@@ -43,7 +43,7 @@ pub enum EmbeddedError {
     Start(#[from] reference_server::StartError),
     /// The profile.
     #[error("the bundled profile is invalid")]
-    Profile(#[from] toml::de::Error),
+    Profile(#[from] super::profile::ProfileError),
 }
 
 impl Embedded {

@@ -187,6 +187,8 @@ pub struct Target {
     pub resource: Option<Resource>,
     /// Login settings.
     pub login: LoginProfile,
+    /// Whether the profile has a `[login]` section (a login it expects to work).
+    pub login_configured: bool,
     /// Capability names (see [`capabilities`]).
     pub capabilities: BTreeSet<String>,
     /// Authorization-code lifetime, seconds, if known.
@@ -219,6 +221,26 @@ impl Target {
         self.capabilities.contains(capability)
     }
 
+    /// Why the runner cannot log in at this target, if it cannot: no authorization
+    /// endpoint, no authorization code grant, no primary user, or no client with a
+    /// redirection URI.
+    pub fn login_missing(&self, capabilities: &BTreeSet<String>) -> Option<String> {
+        let mut missing = Vec::new();
+        if self.endpoints.authorization.is_none() {
+            missing.push("an authorization endpoint (metadata or [endpoints].authorization)");
+        }
+        if !capabilities.contains("authorization_code") {
+            missing.push("the authorization_code grant");
+        }
+        if self.primary.is_none() {
+            missing.push("[users.primary]");
+        }
+        if !self.clients.values().any(|c| c.redirect_uri.is_some()) {
+            missing.push("a client with a redirect_uri");
+        }
+        (!missing.is_empty()).then(|| format!("no {}", missing.join(", no ")))
+    }
+
     /// The client for a role.
     pub fn client(&self, role: ClientRole) -> Option<&Client> {
         self.clients.get(&role)
@@ -230,9 +252,8 @@ impl Target {
         issuer_override: Option<String>,
         http: &Http,
     ) -> Result<Self, TargetError> {
-        let issuer = issuer_override
-            .or(profile.issuer.clone())
-            .map(|i| i.trim_end_matches('/').to_owned());
+        // As written: RFC 8414 §3.3 compares it with the metadata's issuer exactly.
+        let issuer = issuer_override.or(profile.issuer.clone());
         let mut endpoints = Endpoints::default();
         let mut metadata = None;
         let mut discovery_notes = Vec::new();
@@ -367,7 +388,8 @@ impl Target {
             throttled_form: user("throttled_form"),
             max_attempts: profile.brute_force.max_attempts,
             resource,
-            login: profile.login.clone(),
+            login: profile.login.clone().unwrap_or_default(),
+            login_configured: profile.login.is_some(),
             capabilities: BTreeSet::new(),
             code_lifetime: profile.lifetimes.code,
             access_token_lifetime: profile.lifetimes.access_token,
@@ -577,7 +599,7 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
     if t.resource.is_some() {
         set.insert("resource".into());
     }
-    if t.endpoints.authorization.is_some() && t.primary.is_some() && p.login.driver == "form" {
+    if t.login_missing(&set).is_none() {
         set.insert("login".into());
     }
     for role in t.clients.keys() {

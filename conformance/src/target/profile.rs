@@ -33,9 +33,10 @@ pub struct Profile {
     /// The protected resource.
     #[serde(default)]
     pub resource: Option<ResourceProfile>,
-    /// How to log in at the authorization endpoint.
+    /// How to log in at the authorization endpoint (`None`: the section is absent and
+    /// the form driver's defaults apply).
     #[serde(default)]
-    pub login: LoginProfile,
+    pub login: Option<LoginProfile>,
     /// What the target supports; unset entries come from discovery.
     #[serde(default)]
     pub capabilities: CapabilitiesProfile,
@@ -122,13 +123,22 @@ pub struct ResourceProfile {
     pub user_field: Option<String>,
 }
 
+/// `[login] driver`: how the runner drives the login page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Driver {
+    /// The HTML form driver (no JavaScript).
+    #[default]
+    Form,
+}
+
 /// `[login]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginProfile {
     /// The driver: `form`.
-    #[serde(default = "default_driver")]
-    pub driver: String,
+    #[serde(default)]
+    pub driver: Driver,
     /// Name of the username field; default: the first email or text input.
     #[serde(default)]
     pub username_field: Option<String>,
@@ -144,14 +154,10 @@ pub struct LoginProfile {
     pub consent: Option<bool>,
 }
 
-fn default_driver() -> String {
-    "form".to_owned()
-}
-
 impl Default for LoginProfile {
     fn default() -> Self {
         Self {
-            driver: default_driver(),
+            driver: Driver::Form,
             username_field: None,
             password_field: None,
             approve_button: None,
@@ -243,9 +249,171 @@ impl Default for BruteForceProfile {
     }
 }
 
+/// Why a profile cannot be used (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// Not TOML, or a field of the wrong type or with a value outside its set.
+    #[error("{0}")]
+    Toml(#[from] toml::de::Error),
+    /// A value the runner does not know or cannot use.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The client roles a profile can fill (`[clients.<role>]`).
+pub const CLIENT_ROLES: &[&str] = &[
+    "confidential_basic",
+    "confidential_post",
+    "public",
+    "second_confidential",
+    "client_credentials",
+];
+
+/// The user roles a profile can fill (`[users.<role>]`).
+pub const USER_ROLES: &[&str] = &["primary", "secondary", "throttled", "throttled_form"];
+
+/// The client authentication methods a client role can use.
+pub const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
+
+/// Grant type names registered for RFC 6749 and its extensions; any other value must be
+/// an absolute URI (RFC 6749 §4.5).
+pub const KNOWN_GRANTS: &[&str] = &[
+    "authorization_code",
+    "implicit",
+    "password",
+    "client_credentials",
+    "refresh_token",
+];
+
+fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), ProfileError> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(ProfileError::Invalid(format!(
+            "{field} = {value:?} is not one of: {}",
+            allowed.join(", ")
+        )))
+    }
+}
+
+fn grant_names(field: &str, grants: &[String]) -> Result<(), ProfileError> {
+    for g in grants {
+        // Extension grants are absolute URIs (`urn:ietf:params:oauth:grant-type:...`).
+        if !KNOWN_GRANTS.contains(&g.as_str()) && !g.contains(':') {
+            return Err(ProfileError::Invalid(format!(
+                "{field} has {g:?}, which is neither one of {} nor an absolute URI (RFC 6749 §4.5)",
+                KNOWN_GRANTS.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Profile {
-    /// Parses a profile from TOML text.
-    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
-        toml::from_str(text)
+    /// Parses a profile from TOML text and checks every value with a fixed set of
+    /// choices, so a typo ends the run instead of quietly turning scenarios off.
+    pub fn from_toml(text: &str) -> Result<Self, ProfileError> {
+        let p: Self = toml::from_str(text)?;
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Checks role names, enumerated values and values that must agree.
+    pub fn validate(&self) -> Result<(), ProfileError> {
+        for (key, c) in &self.clients {
+            one_of("a client role [clients.<role>]", key, CLIENT_ROLES)?;
+            one_of(
+                &format!("[clients.{key}] auth_method"),
+                &c.auth_method,
+                AUTH_METHODS,
+            )?;
+            if c.auth_method != "none" && c.secret.is_none() {
+                return Err(ProfileError::Invalid(format!(
+                    "[clients.{key}] needs a secret for {}",
+                    c.auth_method
+                )));
+            }
+            if c.auth_method == "none" && c.secret.is_some() {
+                return Err(ProfileError::Invalid(format!(
+                    "[clients.{key}] has a secret but auth_method = \"none\": give it \
+                     client_secret_basic or client_secret_post, or remove the secret"
+                )));
+            }
+            if let Some(g) = &c.grants {
+                grant_names(&format!("[clients.{key}] grants"), g)?;
+            }
+            if let Some(u) = &c.redirect_uri_with_query {
+                if !u.contains('?') {
+                    return Err(ProfileError::Invalid(format!(
+                        "[clients.{key}] redirect_uri_with_query = {u:?} has no query"
+                    )));
+                }
+            }
+        }
+        for key in self.users.keys() {
+            one_of("a user role [users.<role>]", key, USER_ROLES)?;
+        }
+        if let Some(g) = &self.capabilities.grants {
+            grant_names("[capabilities] grants", g)?;
+        }
+        if self.capabilities.brute_force_protection == Some(true)
+            && !self.users.contains_key("throttled")
+            && !self.users.contains_key("throttled_form")
+        {
+            return Err(ProfileError::Invalid(
+                "[capabilities] brute_force_protection = true needs [users.throttled] or \
+                 [users.throttled_form], the accounts the brute-force scenarios may block"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        match Profile::from_toml(text) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// A value outside a field's set ends with the field, the value and the choices.
+    #[test]
+    fn unknown_values_are_refused() {
+        let e = err("issuer = \"https://a.example\"\n[login]\ndriver = \"browser\"\n");
+        assert!(
+            e.contains("driver") && e.contains("browser") && e.contains("form"),
+            "{e}"
+        );
+        let e = err(
+            "[clients.confidential_basic]\nid = \"a\"\nsecret = \"s\"\nauth_method = \"client_secret_jwt\"\n",
+        );
+        assert!(
+            e.contains("auth_method")
+                && e.contains("client_secret_jwt")
+                && e.contains("client_secret_post"),
+            "{e}"
+        );
+        let e = err("[clients.confidental_basic]\nid = \"a\"\nauth_method = \"none\"\n");
+        assert!(
+            e.contains("confidental_basic") && e.contains("confidential_basic"),
+            "{e}"
+        );
+        let e = err("[users.primry]\nusername = \"a\"\npassword = \"b\"\n");
+        assert!(e.contains("primry") && e.contains("primary"), "{e}");
+        let e = err("[capabilities]\ngrants = [\"authorization-code\"]\n");
+        assert!(e.contains("authorization-code"), "{e}");
+        let e = err("[capabilities]\nbrute_force_protection = true\n");
+        assert!(e.contains("throttled"), "{e}");
+        assert_eq!(
+            err(
+                "[capabilities]\ngrants = [\"urn:ietf:params:oauth:grant-type:device_code\", \"password\"]\n"
+            ),
+            ""
+        );
     }
 }

@@ -298,25 +298,19 @@ async fn state_unchanged(w: &mut OAuthWorld) -> Check {
 #[then(expr = "the authorization response carries the issuer")]
 async fn carries_iss(w: &mut OAuthWorld) -> Check {
     let r = response(w)?;
-    // RFC 9207 §2: the issuer identifier as in the metadata (RFC 8414), compared as a
-    // simple string; the profile's issuer when there is no metadata.
-    let (issuer, exact) = match w
-        .target()
-        .metadata
-        .as_ref()
-        .and_then(|m| m.get("issuer"))
-        .and_then(Value::as_str)
-    {
-        Some(i) => (Some(i.to_owned()), true),
-        None => (w.target().issuer.clone(), false),
-    };
-    let iss = r.get("iss").map(|s| {
-        if exact {
-            s.to_owned()
-        } else {
-            s.trim_end_matches('/').to_owned()
-        }
+    // RFC 9207 §2: "The value of the iss parameter MUST be the issuer identifier of the
+    // authorization server", and §2.4 has the client compare it by simple string
+    // comparison: with the issuer the profile names (checked against the metadata by
+    // RFC 8414 §3.3), else the metadata's.
+    let issuer = w.target().issuer.clone().or_else(|| {
+        w.target()
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get("issuer"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
     });
+    let iss = r.get("iss").map(str::to_owned);
     if iss.is_some() && iss == issuer {
         return Ok(());
     }
