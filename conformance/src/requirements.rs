@@ -118,6 +118,86 @@ pub fn feature_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
+/// One scenario's citations: where it is, its level tags and the requirement IDs it
+/// cites (tags of its feature, rule and itself).
+#[derive(Debug, Clone)]
+pub struct Citing {
+    /// `file:line`, file relative to the features folder.
+    pub at: String,
+    /// `must`, `should` or `may` tags found.
+    pub levels: Vec<String>,
+    /// Requirement IDs.
+    pub ids: Vec<String>,
+}
+
+/// Every scenario with its level tags and requirement IDs.
+pub fn scenarios(dir: &Path) -> Result<Vec<Citing>, String> {
+    let mut out = Vec::new();
+    for path in feature_files(dir)? {
+        let f = Feature::parse_path(&path, GherkinEnv::default())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let direct = f.scenarios.iter().map(|s| (None, s));
+        let ruled = f
+            .rules
+            .iter()
+            .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s)));
+        for (rule, scenario) in direct.chain(ruled) {
+            let tags: Vec<&str> = f
+                .tags
+                .iter()
+                .chain(rule.map(|r| r.tags.iter()).into_iter().flatten())
+                .chain(scenario.tags.iter())
+                .map(|t| t.trim_start_matches('@'))
+                .collect();
+            out.push(Citing {
+                at: format!("{file}:{}", scenario.position.line),
+                levels: tags
+                    .iter()
+                    .filter(|t| matches!(**t, "must" | "should" | "may"))
+                    .map(|t| (*t).to_owned())
+                    .collect(),
+                ids: tags
+                    .iter()
+                    .filter(|t| is_requirement_id(t))
+                    .map(|t| (*t).to_owned())
+                    .collect(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The level a requirement's text supports: the BCP 14 keyword it quotes, or one of
+/// the markers for sentences without one. `None` when the text names no level.
+pub fn level_in_text(text: &str) -> Option<&'static str> {
+    if text.contains("(no keyword: the protocol's definition)") {
+        return Some("must");
+    }
+    if text.contains("(client rule)") || text.contains("(no keyword:") {
+        return Some("may");
+    }
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |w: &str| words.contains(&w);
+    let not_recommended = text.contains("NOT RECOMMENDED");
+    if has("MUST") || has("REQUIRED") || has("SHALL") {
+        Some("must")
+    } else if has("SHOULD") || (has("RECOMMENDED") && !not_recommended) {
+        Some("should")
+    } else if has("MAY") || has("OPTIONAL") {
+        Some("may")
+    } else {
+        None
+    }
+}
+
 /// The requirement IDs each scenario cites (tags of its feature, rule and itself), as
 /// `ID -> ["file:line", ...]`, file relative to `dir`.
 pub fn citations(dir: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, String> {
@@ -176,17 +256,35 @@ mod tests {
         }
     }
 
-    /// The index lists R1..R104, M1..M7 and I1..I5, each once, in a known document.
+    /// The index lists R1..R104, M1..M7 and I1..I5, each once, in order, a split part
+    /// (`R24a`) right after the sentence it splits, each in a known document.
     #[test]
     fn index_is_complete() {
         let reqs = index();
-        let ids: Vec<&str> = reqs.iter().map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = reqs
+            .iter()
+            .map(|r| r.id.as_str())
+            .filter(|id| id.ends_with(|c: char| c.is_ascii_digit()))
+            .collect();
         let expected: Vec<String> = (1..=104)
             .map(|n| format!("R{n}"))
             .chain((1..=7).map(|n| format!("M{n}")))
             .chain((1..=5).map(|n| format!("I{n}")))
             .collect();
         assert_eq!(ids, expected, "the index must list every ID once, in order");
+        let mut previous = String::new();
+        for r in &reqs {
+            if let Some(base) = r.id.strip_suffix(|c: char| c.is_ascii_lowercase()) {
+                let letter = r.id.chars().last().unwrap_or('a');
+                let want = if letter == 'a' {
+                    base.to_owned()
+                } else {
+                    format!("{base}{}", char::from(letter as u8 - 1))
+                };
+                assert_eq!(previous, want, "{} must follow {want}", r.id);
+            }
+            previous.clone_from(&r.id);
+        }
         let bad: Vec<&str> = reqs
             .iter()
             .filter(|r| !DOCUMENTS.contains(&r.document.as_str()))
@@ -206,6 +304,71 @@ mod tests {
             reasonless.is_empty(),
             "'no:' without a reason: {reasonless:?}"
         );
+    }
+
+    /// Every row's text quotes the keyword of its level (MUST/REQUIRED/SHALL,
+    /// SHOULD/RECOMMENDED, MAY/OPTIONAL) or carries a marker: "(no keyword: the
+    /// protocol's definition)" for a MUST-level definition, "(client rule)" or another
+    /// "(no keyword: ...)" for what a server may do.
+    #[test]
+    fn every_row_quotes_its_level() {
+        let wrong: Vec<String> = index()
+            .iter()
+            .filter(|r| level_in_text(&r.text) != Some(r.level.as_str()))
+            .map(|r| {
+                format!(
+                    "{} is {} but its text reads as {:?}",
+                    r.id,
+                    r.level,
+                    level_in_text(&r.text)
+                )
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    /// Every scenario has exactly one level tag, and every requirement it cites has
+    /// that level in the index: a scenario that mixes levels must be split.
+    #[test]
+    fn every_scenario_has_its_requirements_level() {
+        let levels: BTreeMap<String, String> =
+            index().into_iter().map(|r| (r.id, r.level)).collect();
+        let mut wrong = Vec::new();
+        for s in scenarios(&features_dir()).unwrap_or_else(|e| panic!("{e}")) {
+            let [level] = s.levels.as_slice() else {
+                wrong.push(format!("{} has level tags {:?}", s.at, s.levels));
+                continue;
+            };
+            if s.ids.is_empty() {
+                wrong.push(format!("{} cites no requirement", s.at));
+            }
+            for id in &s.ids {
+                match levels.get(id) {
+                    Some(l) if l == level => {}
+                    Some(l) => wrong.push(format!("{} is @{level} but cites {id} ({l})", s.at)),
+                    None => wrong.push(format!("{} cites {id}, not in the index", s.at)),
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    /// The level reader sees keywords as words, and NOT RECOMMENDED is no SHOULD.
+    #[test]
+    fn level_in_text_reads_keywords() {
+        assert_eq!(level_in_text("the server MUST deny"), Some("must"));
+        assert_eq!(level_in_text("`state` is REQUIRED"), Some("must"));
+        assert_eq!(level_in_text("SHOULD respond with 401"), Some("should"));
+        assert_eq!(
+            level_in_text("MAY support it; NOT RECOMMENDED"),
+            Some("may")
+        );
+        assert_eq!(level_in_text("(client rule) MUST NOT use GET"), Some("may"));
+        assert_eq!(
+            level_in_text("(no keyword: the protocol's definition) 200"),
+            Some("must")
+        );
+        assert_eq!(level_in_text("mustard"), None);
     }
 
     /// (a) Every checkable MUST is cited by at least one scenario.

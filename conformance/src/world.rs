@@ -163,6 +163,9 @@ pub struct OAuthWorld {
     pub stale: Vec<String>,
     /// Set by the steps that wait for a lifetime to end on purpose.
     pub expiry_intended: bool,
+    /// What each authorization request of the scenario ended in ("a code",
+    /// "error=invalid_request", ...), for the steps that compare two answers.
+    pub auth_answers: Vec<String>,
 }
 
 impl OAuthWorld {
@@ -183,6 +186,7 @@ impl OAuthWorld {
             samples: Vec::new(),
             stale: Vec::new(),
             expiry_intended: false,
+            auth_answers: Vec::new(),
         })
     }
 
@@ -258,6 +262,27 @@ impl OAuthWorld {
                 )),
             },
         }
+    }
+
+    /// The client for a role, if the profile says it is not registered for `grant`;
+    /// not applicable when the profile does not say so (a server may register any
+    /// client for any grant, RFC 6749 §5.2 `unauthorized_client`).
+    pub fn client_without_grant(&self, role: ClientRole, grant: &str) -> Result<Client, Mismatch> {
+        let c = self.client(role)?;
+        if !c.grants_given {
+            return Err(Mismatch::not_applicable(format!(
+                "the profile does not list the grants [clients.{}] is registered for \
+                 (grants = [...]), so nothing says the target refuses it the {grant} grant",
+                role.key()
+            )));
+        }
+        if c.has_grant(grant) {
+            return Err(Mismatch::not_applicable(format!(
+                "[clients.{}] is registered for the {grant} grant",
+                role.key()
+            )));
+        }
+        Ok(c)
     }
 
     /// The client for a role, when it is registered for a grant; otherwise the scenario

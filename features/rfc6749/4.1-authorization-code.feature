@@ -124,13 +124,13 @@ Feature: Authorization code grant (RFC 6749 §4.1)
         | client_id | (omitted) |
       Then the user-agent is not redirected away from the authorization server
 
-    @rfc6749-4.1.2.1 @should @R24 @needs.basic_client
+    @rfc6749-4.1.2.1 @should @R24a @needs.basic_client
     Scenario: The user is told about a client_id no client has
       When the Basic client sends the primary user to the authorization endpoint with:
         | client_id | no-such-client-4b2e |
       Then the user sees an error page and is not redirected
 
-    @rfc6749-3.1.2.4 @should @R24 @needs.basic_client
+    @rfc6749-3.1.2.4 @should @R24a @needs.basic_client
     Scenario: The user is told about a redirection URI that is not registered
       When the Basic client sends the primary user to the authorization endpoint with:
         | redirect_uri | https://attacker.example/callback |
@@ -186,6 +186,13 @@ Feature: Authorization code grant (RFC 6749 §4.1)
       Then the authorization response carries the state unchanged
       And the client receives the error invalid_scope or a code without the scope "no-such-scope-7f3a"
 
+  Rule: Without scope the server uses its default scope or refuses with invalid_scope (§3.3)
+
+    @rfc6749-3.3 @must @R29a @needs.basic_client
+    Scenario: An authorization request without scope
+      When the Basic client sends the primary user to the authorization endpoint without "scope"
+      Then the client receives an authorization code or the error invalid_scope
+
   Rule: The authorization code MUST expire shortly after it is issued (§4.1.2, §10.5)
 
     @rfc6749-4.1.2 @rfc6749-10.5 @must @R30 @R44 @needs.basic_client @needs.code_expiry @slow
@@ -209,7 +216,7 @@ Feature: Authorization code grant (RFC 6749 §4.1)
       When the Basic client sends the primary user to the authorization endpoint
       Then no page of the authorization flow can be framed by another site
 
-    @rfc9700-4.16 @should @R33 @needs.basic_client
+    @rfc9700-4.16 @should @R33a @needs.basic_client
     Scenario: The login and consent pages carry a Content-Security-Policy frame-ancestors directive
       When the Basic client sends the primary user to the authorization endpoint
       Then every page of the authorization flow sets a frame-ancestors policy
@@ -222,7 +229,7 @@ Feature: Authorization code grant (RFC 6749 §4.1)
       Then the client receives an authorization code
       And no redirect answering the submitted form uses status 307 or 308
 
-    @rfc9700-4.12 @should @R35 @needs.basic_client
+    @rfc9700-4.12 @should @R35a @needs.basic_client
     Scenario: The redirects that answer the login form are 303 See Other
       When the Basic client sends the primary user to the authorization endpoint
       Then the client receives an authorization code
@@ -272,6 +279,16 @@ Feature: Authorization code grant (RFC 6749 §4.1)
         | redirect_uri | <redirect_uri>/ |
       Then the error is invalid_grant
 
+  Rule: A client that registered one redirection URI may leave redirect_uri out, and then sends none to the token endpoint (§3.1.2.3, §4.1.1, §4.1.3)
+
+    @rfc6749-4.1.1 @rfc6749-4.1.3 @must @R39a @needs.post_client
+    Scenario: A client with one registered redirection URI leaves redirect_uri out of both requests
+      Given the post client has registered only its one redirection URI
+      When the post client sends the primary user to the authorization endpoint without "redirect_uri"
+      Then the client receives an authorization code
+      When the post client redeems the authorization code
+      Then the token request succeeds
+
   Rule: The code is bound to the client it was issued to (§4.1.3, §10.5)
 
     @rfc6749-4.1.3 @rfc6749-10.5 @must @R40 @needs.basic_client @needs.second_client
@@ -320,7 +337,7 @@ Feature: Authorization code grant (RFC 6749 §4.1)
       When the Basic client redeems the authorization code 32 times in parallel
       Then at most one of the parallel requests succeeds
 
-    @rfc6749-4.1.2 @should @R42 @R43 @needs.basic_client @needs.resource
+    @rfc6749-4.1.2 @should @R42 @needs.basic_client @needs.resource
     Scenario: The tokens of the one successful parallel redemption
       Given the Basic client has an authorization code for the primary user
       When the Basic client redeems the authorization code 32 times in parallel
@@ -356,7 +373,7 @@ Feature: Authorization code grant (RFC 6749 §4.1)
       When the Basic client obtains 5 authorization codes for the primary user
       Then the collected values are distinct and long enough to carry 128 bits
 
-    @rfc6749-10.10 @should @R31 @needs.basic_client
+    @rfc6749-10.10 @should @R31a @needs.basic_client
     Scenario: Five authorization codes look long enough for 160 bits
       When the Basic client obtains 5 authorization codes for the primary user
       Then the collected values look long enough to carry 160 bits

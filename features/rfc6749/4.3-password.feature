@@ -27,6 +27,7 @@ Feature: Resource owner password credentials grant (RFC 6749 §4.3)
 
     @rfc6749-4.3.2 @must @R68 @needs.public_client
     Scenario: A public client identified by its client_id gets a token
+      Given the public client is registered for the password grant
       When the public client requests a token with the password grant for the primary user
       Then the token request succeeds
 
@@ -55,3 +56,11 @@ Feature: Resource owner password credentials grant (RFC 6749 §4.3)
       When the Basic client sends a password grant request for the primary user changed by:
         | username | (omitted) |
       Then the error is invalid_request
+
+  Rule: scope is OPTIONAL: without it the server uses its default scope or refuses with invalid_scope (§3.3, §4.3.2)
+
+    @rfc6749-3.3 @rfc6749-4.3.2 @must @R29a @needs.basic_client
+    Scenario: A password grant request without scope
+      When the Basic client sends a password grant request for the primary user changed by:
+        | scope | (omitted) |
+      Then the token request succeeds, or the error is invalid_scope

@@ -49,13 +49,24 @@ Feature: Client credentials grant (RFC 6749 §4.4)
         | scope | x-conformance-undefined-scope |
       Then the scope "x-conformance-undefined-scope" is refused with invalid_scope or left out of the granted scope
 
+  Rule: scope is OPTIONAL: without it the server uses its default scope or refuses with invalid_scope (§3.3, §4.4.2)
+
+    @rfc6749-3.3 @rfc6749-4.4.2 @must @R29a @needs.client_credentials_client
+    Scenario: A client credentials request without scope
+      When the service client sends a client credentials request changed by:
+        | scope | (omitted) |
+      Then the token request succeeds, or the error is invalid_scope
+
   @rfc6749-5.2 @must
   Rule: A client not authorized for a grant type gets unauthorized_client (§5.2)
 
-    The service client is registered for the client credentials grant only.
+    The profile says which grants each client is registered for (`grants = [...]`);
+    without that, nothing says the server refuses the service client any grant, and the
+    scenario is not applicable.
 
     @R46 @needs.client_credentials_client @needs.password
     Scenario: The client credentials-only client tries the password grant
+      Given the service client is not registered for the password grant
       When the service client requests a token with the password grant for the primary user
       Then the error is unauthorized_client
 

@@ -150,7 +150,7 @@ Feature: Token endpoint responses (RFC 6749 §5)
       When the service client obtains 8 access tokens with the client credentials grant
       Then the access tokens are distinct and long enough to carry 128 bits
 
-    @should @R54
+    @should @R54a
     Scenario: Eight access tokens look long enough for 160 bits
       When the service client obtains 8 access tokens with the client credentials grant
       Then the access tokens look long enough to carry 160 bits

@@ -79,7 +79,7 @@ Feature: Refreshing an access token (RFC 6749 §6, §10.4; RFC 9700 §4.14)
     9700 §2.2.2 requires sender-constrained refresh tokens or rotation; the suite can
     only check rotation, for targets whose profile declares it.
 
-    @rfc9700-2.2.2 @rfc9700-4.14.2 @rfc6749-5.2 @must @R79 @R80 @R83 @needs.public_client
+    @rfc9700-2.2.2 @rfc9700-4.14.2 @rfc6749-5.2 @must @R79 @R83 @needs.public_client
     Scenario: A public client uses its refresh token twice
       Given the public client has tokens for the primary user
       When the public client refreshes the token
@@ -88,7 +88,7 @@ Feature: Refreshing an access token (RFC 6749 §6, §10.4; RFC 9700 §4.14)
       When the public client refreshes the earlier refresh token
       Then the error is invalid_grant
 
-    @rfc6749-6 @rfc6749-5.2 @may @R80 @R83 @needs.basic_client
+    @rfc6749-6 @rfc6749-5.2 @may @R80 @needs.basic_client
     Scenario: A confidential client uses its refresh token twice
       Given the Basic client has tokens for the primary user
       When the Basic client refreshes the token
@@ -147,18 +147,18 @@ Feature: Refreshing an access token (RFC 6749 §6, §10.4; RFC 9700 §4.14)
       Then the revocation succeeds
       And the refresh token is refused at the token endpoint
 
-  @rfc6749-10.10 @R84 @needs.basic_client
+  @rfc6749-10.10 @needs.basic_client
   Rule: Guessing a refresh token MUST have a probability of at most 2^-128, and SHOULD of at most 2^-160 (§10.10)
 
     A black box cannot measure randomness, but it can check that refresh tokens differ
     and are long enough to hold that many bits.
 
-    @must
+    @must @R84
     Scenario: Five refresh tokens can each hold 128 bits
       When the Basic client obtains 5 refresh tokens for the primary user
       Then the collected values are distinct and long enough to carry 128 bits
 
-    @should
+    @should @R84a
     Scenario: Five refresh tokens look long enough for 160 bits
       When the Basic client obtains 5 refresh tokens for the primary user
       Then the collected values look long enough to carry 160 bits

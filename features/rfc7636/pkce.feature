@@ -65,6 +65,13 @@ Feature: Proof Key for Code Exchange (RFC 7636)
         | code_verifier | dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk |
       Then the error is invalid_request or invalid_grant
 
+    @rfc7636-4.5 @must @R58a @needs.basic_client @needs.pkce_optional
+    Scenario: A code requested without a challenge is redeemed without a verifier
+      Given the Basic client does not use PKCE
+      And the Basic client has an authorization code for the primary user
+      When the Basic client redeems the authorization code
+      Then the token request succeeds
+
   Rule: code_challenge_method defaults to plain when it is not in the request (§4.3, §4.6)
 
     @rfc7636-4.3 @rfc7636-4.6 @must @R61 @needs.basic_client @needs.pkce_plain
@@ -117,14 +124,14 @@ Feature: Proof Key for Code Exchange (RFC 7636)
       When the Basic client redeems the authorization code
       Then the token request succeeds
 
-    @rfc7636-4.1 @must @R64 @needs.basic_client @needs.pkce
+    @rfc7636-4.1 @may @R64a @needs.basic_client @needs.pkce
     Scenario: A 42-character verifier, one too short
       When the Basic client sends the primary user to the authorization endpoint with an S256 challenge of a 42-character verifier
       Then the client receives an authorization code
       When the Basic client redeems the authorization code
       Then the error is invalid_request or invalid_grant
 
-    @rfc7636-4.1 @must @R64 @needs.basic_client @needs.pkce
+    @rfc7636-4.1 @may @R64a @needs.basic_client @needs.pkce
     Scenario: A 129-character verifier, one too long
       When the Basic client sends the primary user to the authorization endpoint with an S256 challenge of a 129-character verifier
       Then the client receives an authorization code

@@ -95,13 +95,13 @@ Feature: Token introspection (RFC 7662 §2)
 
   Rule: About an inactive token the server SHOULD NOT say anything more, not even why (§2.2)
 
-    @rfc7662-2.2 @should @I3
+    @rfc7662-2.2 @should @I3a
     Scenario: The answer about an unknown token has no member but active
       When the Basic client introspects the token "never-issued-8e27f0d4a6b1"
       Then the token is not active
       And the introspection response has no member but active
 
-    @rfc7662-2.2 @should @I3 @needs.revocation @needs.refresh_token
+    @rfc7662-2.2 @should @I3a @needs.revocation @needs.refresh_token
     Scenario: The answer about a revoked refresh token has no member but active
       When the Basic client revokes the refresh token
       And the Basic client introspects the refresh token

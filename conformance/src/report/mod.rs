@@ -114,12 +114,16 @@ impl ScenarioResult {
     }
 }
 
-/// Whether a tag is a requirement ID: `R`, `M` or `I` followed by digits.
+/// Whether a tag is a requirement ID: `R`, `M` or `I` followed by digits and at most
+/// one lowercase letter (`R24a`: a part of a sentence with a level of its own).
 pub fn is_requirement_id(tag: &str) -> bool {
     let mut chars = tag.chars();
     matches!(chars.next(), Some('R' | 'M' | 'I')) && {
         let rest = chars.as_str();
-        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())
+        let digits = rest
+            .strip_suffix(|c: char| c.is_ascii_lowercase())
+            .unwrap_or(rest);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
     }
 }
 

@@ -126,6 +126,8 @@ struct Authorization<'a> {
     table: Option<&'a Step>,
     approve: bool,
     pkce: Option<ExplicitPkce>,
+    /// A parameter to leave out of the request.
+    without: Option<String>,
 }
 
 /// Sends an authorization request through the login page and records what the user
@@ -141,7 +143,10 @@ async fn run_authorization(w: &mut OAuthWorld, a: Authorization<'_>) -> Check {
         verifier = Some(Secret::new(p.verifier.clone()));
         challenge = Some(p.challenge.clone());
     }
-    let params = super::apply_overrides(w, a.role, defaults, a.table)?;
+    let mut params = super::apply_overrides(w, a.role, defaults, a.table)?;
+    if let Some(name) = &a.without {
+        params.retain(|(k, _)| k != name);
+    }
     let redirect_uri = remember_request(w, a.role, &params);
     let first = Outgoing::new(reqwest::Method::GET, authorization_url(w, &params)?);
     let u = w.user(a.user)?;
@@ -187,7 +192,22 @@ fn record(w: &mut OAuthWorld, resp: AuthResponse) {
     if let Some(x) = resp.trail.last() {
         w.last = Some(x.clone());
     }
+    w.auth_answers.push(answer_of(&resp));
     w.auth_response = Some(resp);
+}
+
+/// What an authorization request ended in, for comparing two answers.
+fn answer_of(r: &AuthResponse) -> String {
+    match r.ended {
+        Ended::Client => match (r.get("error"), r.get("code")) {
+            (Some(e), _) => format!("a redirect to the client with error={e}"),
+            (None, Some(_)) => "a redirect to the client with a code".to_owned(),
+            (None, None) => "a redirect to the client with neither code nor error".to_owned(),
+        },
+        Ended::OtherSite => "a redirect to another site".to_owned(),
+        Ended::Page => "a page without a redirect to the client (an error page)".to_owned(),
+        Ended::Stopped => "a form asking for the user's input".to_owned(),
+    }
 }
 
 /// Logs the user in through the authorization endpoint and records the response (and
@@ -207,6 +227,7 @@ pub async fn authorize(
             table: overrides,
             approve,
             pkce: None,
+            without: None,
         },
     )
     .await
@@ -437,6 +458,29 @@ async fn send_user_with(w: &mut OAuthWorld, c: ClientParam, u: UserParam, step: 
 }
 
 #[when(
+    expr = "the {client} client sends the {user} user to the authorization endpoint without {string}"
+)]
+async fn send_user_without(
+    w: &mut OAuthWorld,
+    c: ClientParam,
+    u: UserParam,
+    name: String,
+) -> Check {
+    run_authorization(
+        w,
+        Authorization {
+            role: c.0,
+            user: u.0,
+            table: None,
+            approve: true,
+            pkce: None,
+            without: Some(name),
+        },
+    )
+    .await
+}
+
+#[when(
     expr = "the {client} client sends the {user} user to the authorization endpoint with an S256 challenge of a {int}-character verifier"
 )]
 async fn send_user_verifier_len(
@@ -482,6 +526,7 @@ async fn approve_with_pkce(
             table: None,
             approve: true,
             pkce: Some(pkce),
+            without: None,
         },
     )
     .await

@@ -4,7 +4,7 @@ use cucumber::then;
 use serde_json::Value;
 
 use super::params::{ERROR_CODES, ErrorParam};
-use crate::mismatch::{Check, ensure};
+use crate::mismatch::{Check, Mismatch, ensure};
 use crate::world::OAuthWorld;
 
 #[then(expr = "the response status is {int}")]
@@ -89,6 +89,30 @@ async fn error_is(w: &mut OAuthWorld, e: ErrorParam) -> Check {
 #[then(expr = "the error is {error} or {error}")]
 async fn error_is_either(w: &mut OAuthWorld, a: ErrorParam, b: ErrorParam) -> Check {
     check_error(w, &[a.0.as_str(), b.0.as_str()])
+}
+
+/// For a request the cited sentence leaves to the server to accept or refuse: a
+/// success is not applicable, a refusal must carry one of `codes`.
+fn check_error_if_refused(w: &OAuthWorld, codes: &[&str]) -> Check {
+    let x = w.last()?;
+    if (200..300).contains(&x.status) {
+        return Err(Mismatch::not_applicable(format!(
+            "the target accepted the request (status {}), which the cited sentence leaves \
+             to the server; only a refusal has a required form",
+            x.status
+        )));
+    }
+    check_error(w, codes)
+}
+
+#[then(expr = "if the request is refused, the error is {error}")]
+async fn error_if_refused(w: &mut OAuthWorld, e: ErrorParam) -> Check {
+    check_error_if_refused(w, &[e.0.as_str()])
+}
+
+#[then(expr = "if the request is refused, the error is {error} or {error}")]
+async fn error_if_refused_either(w: &mut OAuthWorld, a: ErrorParam, b: ErrorParam) -> Check {
+    check_error_if_refused(w, &[a.0.as_str(), b.0.as_str()])
 }
 
 #[then(expr = "the error response is well formed")]

@@ -273,6 +273,34 @@ async fn refuses(w: &mut OAuthWorld, status: u16) -> Check {
     )
 }
 
+#[then(
+    expr = "if the request is refused, the resource answers 400 with the challenge error invalid_request"
+)]
+async fn if_refused_invalid_request(w: &mut OAuthWorld) -> Check {
+    let x = w.last()?.clone();
+    if (200..300).contains(&x.status) {
+        return Err(Mismatch::not_applicable(format!(
+            "the resource accepted the request (status {}), which the cited sentence leaves \
+             to the server; only a refusal has a required form",
+            x.status
+        )));
+    }
+    ensure(
+        x.status == 400,
+        "status 400 for invalid_request (RFC 6750 §3.1)",
+        || x.status_text(),
+        &x,
+    )?;
+    let p = bearer_params(&x)?;
+    let err = p.iter().find(|(k, _)| k == "error").map(|(_, v)| v.clone());
+    ensure(
+        err.as_deref() == Some("invalid_request"),
+        "error=\"invalid_request\" in the Bearer challenge (RFC 6750 §3.1)",
+        || format!("error={err:?}"),
+        &x,
+    )
+}
+
 #[then(expr = "the challenge has no error code")]
 async fn challenge_no_error(w: &mut OAuthWorld) -> Check {
     let x = w.last()?.clone();

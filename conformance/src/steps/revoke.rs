@@ -159,37 +159,3 @@ async fn refresh_still_works(w: &mut OAuthWorld) -> Check {
     w.remember(t);
     Ok(())
 }
-
-#[then(
-    expr = "the access token revocation took effect at the resource, or was refused with unsupported_token_type"
-)]
-async fn took_effect_or_unsupported(w: &mut OAuthWorld) -> Check {
-    let x = w.last()?.clone();
-    let t = w.access_token()?;
-    let after = super::resource::call_with(w, t.expose()).await?;
-    if x.status == 200 {
-        // §2.1: "The invalidation takes place immediately, and the token cannot be used
-        // again after the revocation."
-        return ensure(
-            (400..500).contains(&after.status),
-            "the access token refused by the resource after the 200 revocation response (RFC 7009 §2.1)",
-            || format!("status {} from the resource", after.status),
-            &after,
-        );
-    }
-    let error = x
-        .json()
-        .and_then(|j| j.get("error").and_then(|e| e.as_str().map(str::to_owned)));
-    ensure(
-        x.status == 400 && error.as_deref() == Some("unsupported_token_type"),
-        "200 (revoked), or 400 unsupported_token_type for a server that cannot revoke access tokens (RFC 7009 §2.2, §2.2.1)",
-        || format!("status {} error {error:?}", x.status),
-        &x,
-    )?;
-    ensure(
-        (200..300).contains(&after.status),
-        "the access token still usable, since the server said it cannot revoke it",
-        || format!("status {} from the resource", after.status),
-        &after,
-    )
-}

@@ -324,16 +324,32 @@ async fn token_succeeds(w: &mut OAuthWorld) -> Check {
             .and_then(Value::as_str)
             .map(str::to_owned)
     });
-    ensure(
-        token_type
-            .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case("bearer")),
-        "token_type Bearer (RFC 6749 §5.1, §7.1)",
-        || format!("token_type {token_type:?}"),
-        &x,
-    )?;
+    check_bearer(token_type.as_deref(), &x)?;
     w.remember(t);
     Ok(())
+}
+
+#[then(expr = "the token request succeeds, or the error is invalid_scope")]
+async fn succeeds_or_invalid_scope(w: &mut OAuthWorld) -> Check {
+    if (200..300).contains(&w.last()?.status) {
+        token_succeeds(w).await
+    } else {
+        super::http::check_error(w, &["invalid_scope"])
+    }
+}
+
+#[given(expr = "the {client} client has registered only its one redirection URI")]
+async fn only_redirect_uri(w: &mut OAuthWorld, c: ClientParam) -> Check {
+    let client = w.client(c.0)?;
+    if client.only_redirect_uri {
+        return Ok(());
+    }
+    Err(Mismatch::not_applicable(format!(
+        "the profile does not say that redirect_uri is the only redirection URI registered \
+         for [clients.{}] (only_redirect_uri = true), and a client with several must name \
+         one (RFC 6749 §3.1.2.3)",
+        c.0.key()
+    )))
 }
 
 #[then(expr = "the token response includes a refresh token")]
@@ -529,23 +545,34 @@ async fn secret_needs_encoding(w: &mut OAuthWorld, c: ClientParam) -> Check {
     Ok(())
 }
 
-#[then(expr = "the token type is {word}")]
-async fn token_type_is(w: &mut OAuthWorld, expected: String) -> Check {
+/// `token_type` is REQUIRED (RFC 6749 §5.1) and matched in any letter case; the suite
+/// uses bearer tokens (RFC 6750), so a target that issues another type (DPoP, MAC) is
+/// outside what it can check.
+fn check_bearer(token_type: Option<&str>, x: &Exchange) -> Check {
+    match token_type {
+        Some(t) if t.eq_ignore_ascii_case("bearer") => Ok(()),
+        Some(t) => Err(Mismatch::not_applicable(format!(
+            "the target issues token_type {t:?}; the suite checks bearer tokens (RFC 6750) only"
+        ))),
+        None => Err(Mismatch::in_exchange(
+            "token_type (REQUIRED, RFC 6749 §5.1), Bearer in any letter case",
+            "no token_type",
+            x,
+        )),
+    }
+}
+
+#[then(expr = "the token type is Bearer")]
+async fn token_type_is(w: &mut OAuthWorld) -> Check {
     let x = w.last()?;
-    let want = format!("token_type {expected}, in any letter case (RFC 6749 §5.1, §7.1)");
+    let want = "token_type Bearer, in any letter case (RFC 6749 §5.1, §7.1)";
     let got = x
         .object()
-        .map_err(|why| Mismatch::in_exchange(want.clone(), why, x))?
+        .map_err(|why| Mismatch::in_exchange(want, why, x))?
         .get("token_type")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    ensure(
-        got.as_deref()
-            .is_some_and(|g| g.eq_ignore_ascii_case(&expected)),
-        want,
-        || format!("token_type {got:?}"),
-        x,
-    )
+    check_bearer(got.as_deref(), x)
 }
 
 /// The scope of a token set as the client must understand it: the `scope` member, else
@@ -747,5 +774,60 @@ async fn tokens_carry_160(w: &mut OAuthWorld) -> Check {
         "access tokens long enough for 160 bits in the alphabet they use (RFC 6749 §10.10)",
         || format!("{shortest} {name} characters: at most {bits:.0} bits"),
         &x,
+    )
+}
+
+#[given(expr = "the {client} client is registered for the {word} grant")]
+async fn registered_for(w: &mut OAuthWorld, c: ClientParam, grant: String) -> Check {
+    w.client_with_grant(c.0, &grant).map(drop)
+}
+
+#[given(expr = "the {client} client is not registered for the {word} grant")]
+async fn not_registered_for(w: &mut OAuthWorld, c: ClientParam, grant: String) -> Check {
+    w.client_without_grant(c.0, &grant).map(drop)
+}
+
+/// What a token-endpoint answer amounts to, for comparing two answers: success, or
+/// the status and error code.
+fn token_answer(x: &Exchange) -> String {
+    if (200..300).contains(&x.status) {
+        return format!("success (status {})", x.status);
+    }
+    let error = x
+        .json()
+        .and_then(|j| j.get("error").and_then(Value::as_str).map(str::to_owned));
+    match error {
+        Some(e) => format!("status {} with error {e}", x.status),
+        None => format!("status {} without an error code", x.status),
+    }
+}
+
+/// RFC 6749 §3.2: "Parameters sent without a value MUST be treated as if they were
+/// omitted from the request." Sends the refresh request again without the parameter
+/// and compares the two answers.
+#[then(expr = "the answer is the same as to the refresh request without {string}")]
+async fn same_as_without(w: &mut OAuthWorld, name: String) -> Check {
+    let first = w.last()?.clone();
+    let role = w.last_client.unwrap_or(ClientRole::ConfidentialBasic);
+    let params: Vec<(String, String)> = vec![
+        ("grant_type".to_owned(), "refresh_token".to_owned()),
+        (
+            "refresh_token".to_owned(),
+            current_refresh(w)?.expose().to_owned(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(k, _)| *k != name)
+    .collect();
+    let second = token_request(w, role, params, AuthVariant::AsRegistered).await?;
+    let (a, b) = (token_answer(&first), token_answer(&second));
+    ensure(
+        a == b,
+        format!(
+            "the answer to the request without {name} ({b}): a parameter sent without a \
+             value is treated as omitted (RFC 6749 §3.2)"
+        ),
+        || format!("{a} with {name} empty"),
+        &first,
     )
 }

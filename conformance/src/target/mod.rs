@@ -92,6 +92,8 @@ pub struct Client {
     pub grants: BTreeSet<String>,
     /// Whether the profile named its grants (else they are the target's).
     pub grants_given: bool,
+    /// Whether `redirect_uri` is its only registered redirection URI.
+    pub only_redirect_uri: bool,
 }
 
 impl Client {
@@ -354,6 +356,7 @@ impl Target {
                     redirect_uri: c.redirect_uri.clone(),
                     scope: c.scope.clone(),
                     redirect_uri_with_query: c.redirect_uri_with_query.clone(),
+                    only_redirect_uri: c.only_redirect_uri,
                     grants: c.grants.iter().flatten().cloned().collect(),
                     grants_given: c.grants.is_some(),
                 },

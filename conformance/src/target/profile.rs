@@ -91,6 +91,11 @@ pub struct ClientProfile {
     /// applicable to it.
     #[serde(default)]
     pub grants: Option<Vec<String>>,
+    /// Whether `redirect_uri` is the only redirection URI registered for the client, so
+    /// that its authorization requests may leave `redirect_uri` out (RFC 6749 §3.1.2.3,
+    /// §4.1.1: OPTIONAL).
+    #[serde(default)]
+    pub only_redirect_uri: bool,
 }
 
 /// `[users.<role>]`.
@@ -341,6 +346,14 @@ impl Profile {
             }
             if let Some(g) = &c.grants {
                 grant_names(&format!("[clients.{key}] grants"), g)?;
+            }
+            if c.only_redirect_uri
+                && (c.redirect_uri.is_none() || c.redirect_uri_with_query.is_some())
+            {
+                return Err(ProfileError::Invalid(format!(
+                    "[clients.{key}] only_redirect_uri = true needs a redirect_uri and no \
+                     redirect_uri_with_query (that would be a second registered URI)"
+                )));
             }
             if let Some(u) = &c.redirect_uri_with_query {
                 if !u.contains('?') {

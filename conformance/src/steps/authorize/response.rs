@@ -174,6 +174,37 @@ async fn refused_page_or_invalid_request(w: &mut OAuthWorld) -> Check {
     }
 }
 
+#[then(
+    expr = "if the request is refused, it is refused with an error page or the error invalid_request"
+)]
+async fn if_refused_page_or_invalid_request(w: &mut OAuthWorld) -> Check {
+    let r = seen(w)?;
+    if r.ended == Ended::Client && r.get("code").is_some() && r.get("error").is_none() {
+        return Err(Mismatch::not_applicable(
+            "the target accepted the request and issued a code, which the cited sentence \
+             leaves to the server; only a refusal has a required form",
+        ));
+    }
+    refused_page_or_invalid_request(w).await
+}
+
+#[then(expr = "both authorization answers are the same")]
+async fn same_answers(w: &mut OAuthWorld) -> Check {
+    let [.., a, b] = w.auth_answers.as_slice() else {
+        return Err(Mismatch::error("two authorization requests were not sent"));
+    };
+    let x = last_of(seen(w)?)?;
+    ensure(
+        a == b,
+        format!(
+            "the same answer to both requests ({b} for the request without the parameter): \
+             a parameter sent without a value is treated as omitted (RFC 6749 §3.1)"
+        ),
+        || format!("{a} for the request with the parameter empty"),
+        x,
+    )
+}
+
 #[then(expr = "the client receives an authorization code")]
 async fn receives_code(w: &mut OAuthWorld) -> Check {
     let r = response(w)?;
@@ -211,6 +242,23 @@ async fn receives_error(w: &mut OAuthWorld, e: ErrorParam) -> Check {
 #[then(expr = "the client receives the error {error} or {error}")]
 async fn receives_error_either(w: &mut OAuthWorld, a: ErrorParam, b: ErrorParam) -> Check {
     check_auth_error(w, &[a.0.as_str(), b.0.as_str()])
+}
+
+#[then(expr = "the client receives an authorization code or the error invalid_scope")]
+async fn receives_code_or_invalid_scope(w: &mut OAuthWorld) -> Check {
+    let r = response(w)?;
+    let code = r.get("code").is_some_and(|c| !c.is_empty()) && r.get("error").is_none();
+    if code || (r.get("error") == Some("invalid_scope") && r.get("code").is_none()) {
+        return Ok(());
+    }
+    Err(Mismatch::in_exchange(
+        "a code (the server's default scope) or error=invalid_scope (RFC 6749 §3.3)",
+        match r.get("error") {
+            Some(e) => format!("error={e}"),
+            None => "a redirect with neither code nor error".into(),
+        },
+        last_of(r)?,
+    ))
 }
 
 #[then(expr = "the authorization error response is well formed")]
@@ -367,7 +415,7 @@ async fn no_code(w: &mut OAuthWorld) -> Check {
     let r = seen(w)?;
     ensure(
         r.get("code").is_none(),
-        "no authorization code: the authorization server protects its forms against cross-site request forgery (RFC 6749 §10.12)",
+        "no authorization code",
         || format!("a code sent to {}", redact_url(&r.location)),
         last_of(r)?,
     )
