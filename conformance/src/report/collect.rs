@@ -193,17 +193,7 @@ impl Collector {
     fn stop(&mut self, key: &(String, usize), outcome: Outcome, step: Option<String>) {
         if let Some(r) = self.open.get_mut(key) {
             if r.outcome == Outcome::Passed {
-                // A MAY cannot be broken: a target that does not show the optional
-                // behaviour has not failed anything.
-                r.outcome = match outcome {
-                    Outcome::Failed(why) if r.level() == super::Level::May => {
-                        Outcome::NotApplicable(format!(
-                            "optional (MAY) behaviour the target does not show, so not \
-                             applicable: {why}"
-                        ))
-                    }
-                    o => o,
-                };
+                r.outcome = outcome;
                 r.failing_step = step;
             }
         }

@@ -57,6 +57,16 @@ impl Embedded {
     /// `oauth21` is set (no password grant, PKCE required for every client), with the
     /// profile saying so.
     pub async fn start_with(oauth21: bool) -> Result<(Self, Profile), EmbeddedError> {
+        Self::start_configured(oauth21, |_| {}).await
+    }
+
+    /// [`Embedded::start_with`], with `configure` applied to the server's settings
+    /// before it starts (for a test that puts something in front of the server, such
+    /// as an issuer that names the front). The profile's issuer is the server's.
+    pub async fn start_configured(
+        oauth21: bool,
+        configure: impl FnOnce(&mut Config),
+    ) -> Result<(Self, Profile), EmbeddedError> {
         let dir = tempfile::tempdir()?;
         let seed = dir.path().join("seed.json");
         std::fs::write(&seed, SEED)?;
@@ -70,10 +80,11 @@ impl Embedded {
             config.password_grant = false;
             config.pkce_required = true;
         }
+        configure(&mut config);
         let listener = bind(([127, 0, 0, 1], 0).into()).await?;
         let server = Server::start(config, listener).await?;
         let mut profile = Profile::from_toml(PROFILE)?;
-        profile.issuer = Some(server.url());
+        profile.issuer = Some(server.issuer().to_owned());
         profile.lifetimes.code = Some(u64::try_from(CODE_TTL).unwrap_or(60));
         profile.lifetimes.access_token = Some(u64::try_from(ACCESS_TOKEN_TTL).unwrap_or(3600));
         if oauth21 {

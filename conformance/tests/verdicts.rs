@@ -1,0 +1,499 @@
+//! Verdicts that must be true against servers the suite was not written for: the
+//! bundled server behind a rewriting proxy ([`proxy`]) that makes it differ in one
+//! chosen way, or described by a profile that lacks something. One case per class of
+//! false verdict: a profile gap reported as a failure, a failed setup step blamed on
+//! the requirement, a level below the RFC's, a policy the RFC leaves open assumed, a
+//! login that was not approved let through, a value the RFC compares exactly
+//! normalised, and what the RFC allows refused without a failure.
+//! (`harness = false`: the runner installs one target per process at a time, so the
+//! cases run one after another; it answers `--list` for cargo-nextest.)
+
+#[path = "verdicts/proxy.rs"]
+mod proxy;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use conformance::report::{Outcome, RunResult, ScenarioResult};
+use conformance::target::embedded::Embedded;
+use conformance::target::{Profile, Target};
+use conformance::{RunOptions, run};
+use proxy::{Proxy, Req, Resp, Rule};
+use reference_server::config::Config;
+
+const AUTHORIZE: &str = "/oauth/authorize";
+const TOKEN: &str = "/oauth/token";
+const RESOURCE: &str = "/api/me";
+
+/// The bundled server behind a proxy with `rule`, described by its profile changed by
+/// `edit`, after `configure` changed its settings.
+struct Setup {
+    server: Embedded,
+    _proxy: Proxy,
+    target: Target,
+}
+
+impl Setup {
+    async fn start(
+        rule: impl Rule,
+        edit: impl FnOnce(&mut Profile),
+        configure: impl FnOnce(&mut Config),
+    ) -> Result<Self, String> {
+        let (listener, front) = Proxy::bind().await.map_err(|e| e.to_string())?;
+        let issuer = front.clone();
+        let (server, mut profile) = Embedded::start_configured(false, move |c| {
+            c.issuer = Some(issuer);
+            configure(c);
+        })
+        .await
+        .map_err(|e| format!("the bundled server did not start: {e}"))?;
+        let proxy = Proxy::serve(listener, server.url(), rule);
+        edit(&mut profile);
+        let http =
+            conformance::http::Http::new(Duration::from_secs(10)).map_err(|e| e.to_string())?;
+        let target = Target::resolve(profile, None, &http)
+            .await
+            .map_err(|e| format!("the target behind the proxy did not resolve: {e}"))?;
+        Ok(Self {
+            server,
+            _proxy: proxy,
+            target,
+        })
+    }
+
+    /// Runs the scenarios `tags` selects.
+    async fn run(self, tags: &str) -> Result<RunResult, String> {
+        let mut opts = RunOptions::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../features"));
+        opts.tags = Some(tags.to_owned());
+        let result = run(self.target, &opts).await;
+        self.server.stop().await;
+        let result = result.map_err(|e| e.to_string())?;
+        if result.scenarios.is_empty() {
+            return Err(format!("{tags} selected no scenario"));
+        }
+        Ok(result)
+    }
+}
+
+/// Forwards everything unchanged.
+struct Unchanged;
+impl Rule for Unchanged {}
+
+fn describe(s: &ScenarioResult) -> String {
+    format!("{}:{} {:?}", s.feature, s.line, s.outcome)
+}
+
+/// Every scenario of `r` must satisfy `ok`.
+fn all(r: &RunResult, what: &str, ok: impl Fn(&ScenarioResult) -> bool) -> Result<(), String> {
+    let bad: Vec<String> = r
+        .scenarios
+        .iter()
+        .filter(|s| !ok(s))
+        .map(describe)
+        .collect();
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{what}, but: {}", bad.join(" | ")))
+    }
+}
+
+/// The scenarios at `file:line`.
+fn at<'a>(r: &'a RunResult, file: &str, name_part: &str) -> Result<&'a ScenarioResult, String> {
+    r.scenarios
+        .iter()
+        .find(|s| s.feature.ends_with(file) && s.name.contains(name_part))
+        .ok_or_else(|| format!("no scenario {name_part:?} in {file} ran"))
+}
+
+fn is_na(s: &ScenarioResult) -> bool {
+    matches!(s.outcome, Outcome::NotApplicable(_))
+}
+
+fn is_failed(s: &ScenarioResult) -> bool {
+    matches!(s.outcome, Outcome::Failed(_))
+}
+
+/// Class 1: a profile whose second client's secret has no character that
+/// form-urlencoding changes cannot check RFC 6749 §2.3.1's encoding: not applicable,
+/// with that reason, never a MUST failure.
+async fn profile_gap_is_not_applicable() -> Result<(), String> {
+    let setup = Setup::start(
+        Unchanged,
+        |p| {
+            if let Some(basic) = p.clients.get("confidential_basic").cloned() {
+                p.clients.insert("second_confidential".into(), basic);
+            }
+        },
+        |_| {},
+    )
+    .await?;
+    let r = setup.run("@R11").await?;
+    all(
+        &r,
+        "R11 is not applicable for a plain secret",
+        |s| matches!(&s.outcome, Outcome::NotApplicable(why) if why.contains("form-urlencoding")),
+    )
+}
+
+/// Refuses every authorization-code redemption after a delay, as a server whose codes
+/// expired before they were redeemed would.
+struct SlowCodes;
+impl Rule for SlowCodes {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        (req.path == TOKEN && req.form_value("grant_type").as_deref() == Some("authorization_code"))
+            .then(|| {
+                let mut r = Resp::json(400, &serde_json::json!({"error": "invalid_grant"}));
+                r.delay = Duration::from_millis(1500);
+                r
+            })
+    }
+}
+
+/// Class 2: when `Given ... has tokens` cannot get tokens (the codes expired before
+/// they were redeemed), the scenarios that needed them are errors, not failures of
+/// their requirements, and the message says how old the code was.
+async fn failed_setup_is_an_error() -> Result<(), String> {
+    let setup = Setup::start(SlowCodes, |p| p.lifetimes.code = Some(1), |_| {}).await?;
+    let r = setup.run("@R94 or @R86").await?;
+    all(
+        &r,
+        "every scenario whose Background failed is an error",
+        |s| {
+            matches!(&s.outcome, Outcome::Error(why)
+            if why.contains("s old when redeemed, past [lifetimes].code = 1"))
+                && s.failing_step
+                    .as_deref()
+                    .is_some_and(|f| f.starts_with("Given"))
+        },
+    )
+}
+
+/// Accepts every bearer token at the resource, expired or not.
+struct AcceptsAnyToken;
+impl Rule for AcceptsAnyToken {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        let bearer = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("bearer "));
+        (req.path == RESOURCE && bearer).then(|| {
+            Resp::json(
+                200,
+                &serde_json::json!({"id": 1, "email": "alice@example.com"}),
+            )
+        })
+    }
+}
+
+/// Class 3: a resource that accepts an expired access token breaks RFC 6749 §7's MUST,
+/// so the failure is a MUST failure, whatever SHOULD governs the status code.
+async fn expired_token_accepted_is_a_must_failure() -> Result<(), String> {
+    let setup = Setup::start(AcceptsAnyToken, |_| {}, |_| {}).await?;
+    let r = setup.run("@R95a").await?;
+    all(&r, "R95a fails at the MUST level", |s| {
+        is_failed(s) && s.tags.contains("must")
+    })
+}
+
+/// Leaves the optional `scope` attribute out of every challenge.
+struct NoScopeAttribute;
+impl Rule for NoScopeAttribute {
+    fn after(&self, req: &Req, resp: &mut Resp) {
+        if req.path != RESOURCE {
+            return;
+        }
+        if let Some(c) = resp.header("www-authenticate").map(str::to_owned) {
+            let kept: Vec<&str> = c
+                .trim_start_matches("Bearer ")
+                .split(", ")
+                .filter(|p| !p.starts_with("scope="))
+                .collect();
+            resp.set_header(
+                "www-authenticate",
+                Some(format!("Bearer {}", kept.join(", "))),
+            );
+        }
+    }
+}
+
+/// Class 3: the `scope` attribute of an insufficient_scope challenge is MAY (RFC 6750
+/// §3.1): its absence is not applicable, and the SHOULD and MUST parts still pass.
+async fn missing_may_is_not_a_failure() -> Result<(), String> {
+    let setup = Setup::start(NoScopeAttribute, |_| {}, |_| {}).await?;
+    let r = setup.run("@R92 or @R92a or @R92b").await?;
+    let may = at(&r, "bearer-resource.feature", "names the scope")?;
+    if !is_na(may) {
+        return Err(format!("R92b without scope: {}", describe(may)));
+    }
+    all(&r, "R92 and R92a pass", |s| {
+        s.tags.contains("R92b") || s.outcome == Outcome::Passed
+    })
+}
+
+/// Requires `state`: an authorization request without it, or with it empty, is
+/// refused with invalid_request sent back to the client.
+struct RequiresState;
+impl Rule for RequiresState {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        if req.path != AUTHORIZE || req.query_value("client_id").is_none() {
+            return None;
+        }
+        if req.query_value("state").is_some_and(|s| !s.is_empty()) {
+            return None;
+        }
+        let redirect = req.query_value("redirect_uri")?;
+        Some(Resp::redirect(&format!("{redirect}?error=invalid_request")))
+    }
+}
+
+/// Class 4a: a server that requires `state` refuses the empty and the omitted request
+/// alike, which RFC 6749 §3.1 allows.
+async fn required_state_is_conformant() -> Result<(), String> {
+    let setup = Setup::start(RequiresState, |_| {}, |_| {}).await?;
+    let r = setup.run("@R4").await?;
+    let s = at(
+        &r,
+        "3.1-authorization-endpoint.feature",
+        "state parameter sent without",
+    )?;
+    if s.outcome != Outcome::Passed {
+        return Err(format!(
+            "empty state against a server that requires it: {}",
+            describe(s)
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses the password grant to the public client.
+struct NoPasswordForPublic(String);
+impl Rule for NoPasswordForPublic {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        (req.path == TOKEN
+            && req.form_value("grant_type").as_deref() == Some("password")
+            && req.form_value("client_id").as_deref() == Some(self.0.as_str()))
+        .then(|| Resp::json(400, &serde_json::json!({"error": "unauthorized_client"})))
+    }
+}
+
+/// Class 4b: a public client the profile registers for the code grant only is not
+/// assumed to have the password grant.
+async fn client_grants_come_from_the_profile() -> Result<(), String> {
+    let public = Profile::from_toml(conformance::target::embedded::PROFILE)
+        .ok()
+        .and_then(|p| p.clients.get("public").map(|c| c.id.clone()))
+        .ok_or("the bundled profile has no public client")?;
+    let setup = Setup::start(
+        NoPasswordForPublic(public),
+        |p| {
+            if let Some(c) = p.clients.get_mut("public") {
+                c.grants = Some(vec!["authorization_code".into(), "refresh_token".into()]);
+            }
+        },
+        |_| {},
+    )
+    .await?;
+    let r = setup.run("@R68").await?;
+    let s = at(&r, "4.3-password.feature", "public client")?;
+    if !is_na(s) {
+        return Err(format!(
+            "password grant of a code-only public client: {}",
+            describe(s)
+        ));
+    }
+    all(&r, "no R68 scenario fails", |s| !is_failed(s))
+}
+
+/// A resource that does not read form bodies: the body of a resource request is
+/// dropped before it arrives.
+struct IgnoresBodies;
+impl Rule for IgnoresBodies {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        if req.path == RESOURCE {
+            req.body.clear();
+            req.headers.remove("content-type");
+        }
+        None
+    }
+}
+
+/// Class 4c: a resource that does not accept form-body tokens at all (RFC 6750 §2.2 is
+/// MAY) serves a request with the token in both the header and the body: not
+/// applicable, never a failure.
+async fn header_and_body_token_served_is_not_applicable() -> Result<(), String> {
+    let setup = Setup::start(IgnoresBodies, |_| {}, |_| {}).await?;
+    let r = setup.run("@R89").await?;
+    all(
+        &r,
+        "R89 is not applicable to a resource that ignores bodies",
+        is_na,
+    )
+}
+
+/// Turns every code sent back to the client into access_denied, as a consent page
+/// submitted without its approve button would.
+struct Denies;
+impl Rule for Denies {
+    fn after(&self, _req: &Req, resp: &mut Resp) {
+        if let Some(l) = resp.header("location").map(str::to_owned) {
+            if l.contains("code=") {
+                let base = l.split('?').next().unwrap_or_default();
+                resp.set_header("location", Some(format!("{base}?error=access_denied")));
+            }
+        }
+    }
+}
+
+/// Class 6: a login that is not approved ends the run before any scenario, with the
+/// error the server sent back.
+async fn unapproved_login_ends_the_run() -> Result<(), String> {
+    let setup = Setup::start(Denies, |_| {}, |_| {}).await?;
+    let outcome = conformance::preflight_login(&setup.target, Duration::from_secs(10)).await;
+    setup.server.stop().await;
+    match outcome {
+        Err(why) if why.contains("did not end in a code") && why.contains("access_denied") => {
+            Ok(())
+        }
+        other => Err(format!("the preflight of a denied login gave {other:?}")),
+    }
+}
+
+/// Adds a trailing `/` to the metadata's issuer.
+struct SlashedIssuer;
+impl Rule for SlashedIssuer {
+    fn after(&self, req: &Req, resp: &mut Resp) {
+        if !req.path.starts_with("/.well-known/") {
+            return;
+        }
+        if let Ok(mut doc) = serde_json::from_slice::<serde_json::Value>(&resp.body) {
+            if let Some(i) = doc
+                .get("issuer")
+                .and_then(|i| i.as_str())
+                .map(str::to_owned)
+            {
+                doc["issuer"] = serde_json::Value::String(format!("{i}/"));
+                resp.body = doc.to_string().into_bytes();
+            }
+        }
+    }
+}
+
+/// Class 8: RFC 8414 §3.3 says the issuer "MUST be identical": a metadata issuer that
+/// differs by a trailing `/` fails M2.
+async fn issuer_is_compared_exactly() -> Result<(), String> {
+    let setup = Setup::start(SlashedIssuer, |_| {}, |_| {}).await?;
+    let r = setup.run("@M2").await?;
+    let failed: Vec<&ScenarioResult> = r.scenarios.iter().filter(|s| is_failed(s)).collect();
+    if failed.iter().any(|s| s.tags.contains("rfc8414-3.3")) {
+        Ok(())
+    } else {
+        Err(format!(
+            "an issuer with a trailing / passed M2: {}",
+            r.scenarios
+                .iter()
+                .map(describe)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ))
+    }
+}
+
+/// Requires `redirect_uri` at the token endpoint even when the authorization request
+/// left it out.
+struct RequiresRedirectUri;
+impl Rule for RequiresRedirectUri {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        (req.path == TOKEN
+            && req.form_value("grant_type").as_deref() == Some("authorization_code")
+            && req.form_value("redirect_uri").is_none())
+        .then(|| Resp::json(400, &serde_json::json!({"error": "invalid_request"})))
+    }
+}
+
+/// Class 10: RFC 6749 §4.1.3 requires `redirect_uri` at the token endpoint only "if
+/// the redirect_uri parameter was included in the authorization request": a server
+/// that requires it always fails R39a.
+async fn allowed_omission_is_checked() -> Result<(), String> {
+    let setup = Setup::start(RequiresRedirectUri, |_| {}, |_| {}).await?;
+    let r = setup.run("@R39a").await?;
+    all(
+        &r,
+        "R39a fails against a server that always requires redirect_uri",
+        is_failed,
+    )
+}
+
+fn main() -> ExitCode {
+    if std::env::args().any(|a| a == "--list") {
+        println!("verdicts: test");
+        return ExitCode::SUCCESS;
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start a runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    type Case = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>;
+    let cases: [(&str, Case); 10] = [
+        ("profile_gap_is_not_applicable", || {
+            Box::pin(profile_gap_is_not_applicable())
+        }),
+        ("failed_setup_is_an_error", || {
+            Box::pin(failed_setup_is_an_error())
+        }),
+        ("expired_token_accepted_is_a_must_failure", || {
+            Box::pin(expired_token_accepted_is_a_must_failure())
+        }),
+        ("missing_may_is_not_a_failure", || {
+            Box::pin(missing_may_is_not_a_failure())
+        }),
+        ("required_state_is_conformant", || {
+            Box::pin(required_state_is_conformant())
+        }),
+        ("client_grants_come_from_the_profile", || {
+            Box::pin(client_grants_come_from_the_profile())
+        }),
+        ("header_and_body_token_served_is_not_applicable", || {
+            Box::pin(header_and_body_token_served_is_not_applicable())
+        }),
+        ("unapproved_login_ends_the_run", || {
+            Box::pin(unapproved_login_ends_the_run())
+        }),
+        ("issuer_is_compared_exactly", || {
+            Box::pin(issuer_is_compared_exactly())
+        }),
+        ("allowed_omission_is_checked", || {
+            Box::pin(allowed_omission_is_checked())
+        }),
+    ];
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let (mut passed, mut failed) = (0, 0);
+    for (name, case) in cases {
+        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        match rt.block_on(case()) {
+            Ok(()) => {
+                println!("test {name} ... ok");
+                passed += 1;
+            }
+            Err(e) => {
+                println!("test {name} ... FAILED\n  {e}");
+                failed += 1;
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 && passed > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
