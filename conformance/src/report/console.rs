@@ -122,11 +122,7 @@ pub fn render_with(
             _ => {}
         }
     }
-    let verdict = if run.conformant() {
-        "CONFORMANT"
-    } else {
-        "NOT CONFORMANT"
-    };
+    let verdict = run.verdict().label();
     let errors = if total.errors > 0 {
         format!(
             ", {} error{}: {} did not run",

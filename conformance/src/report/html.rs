@@ -140,6 +140,9 @@ fn verdict_badge(verdict: &str) -> String {
     match verdict {
         "conformant" => "<span class=\"badge passed\">✓ conformant</span>".to_owned(),
         "not_conformant" => "<span class=\"badge failed\">✗ not conformant</span>".to_owned(),
+        "no_verdict" => {
+            "<span class=\"badge error\">! no verdict: checks did not run</span>".to_owned()
+        }
         other => format!("<span class=\"badge other\">{}</span>", esc(other)),
     }
 }

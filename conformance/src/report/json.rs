@@ -178,12 +178,7 @@ pub fn build(run: &RunResult, target: TargetInfo, started_at: String, duration_m
         started_at,
         duration_ms,
         strict: run.strict,
-        verdict: if run.conformant() {
-            "conformant"
-        } else {
-            "not_conformant"
-        }
-        .to_owned(),
+        verdict: run.verdict().as_str().to_owned(),
         summary,
         scenarios: run.scenarios.iter().map(|s| scenario(run, s)).collect(),
     }

@@ -139,7 +139,38 @@ pub fn section_link(tag: &str) -> Option<String> {
     ))
 }
 
-/// A run's verdict.
+/// What a run says of its target. Both kinds of "not conformant" exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// No counted failure, no unexpected pass, no error.
+    Conformant,
+    /// A counted failure or an unexpected pass.
+    NotConformant,
+    /// No failure, but errors: some checks did not run, so the run gives no verdict.
+    NoVerdict,
+}
+
+impl Verdict {
+    /// The JSON value: `conformant`, `not_conformant` or `no_verdict`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Conformant => "conformant",
+            Self::NotConformant => "not_conformant",
+            Self::NoVerdict => "no_verdict",
+        }
+    }
+
+    /// The console's word for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Conformant => "CONFORMANT",
+            Self::NotConformant => "NOT CONFORMANT",
+            Self::NoVerdict => "NO VERDICT",
+        }
+    }
+}
+
+/// A run's outcomes.
 #[derive(Debug, Clone)]
 pub struct RunResult {
     /// Every scenario, in feature order.
@@ -166,6 +197,23 @@ impl RunResult {
             Outcome::UnexpectedPass(_) | Outcome::Error(_) => true,
             _ => false,
         })
+    }
+
+    /// The verdict: not conformant when a counted failure or an unexpected pass says
+    /// so; no verdict when nothing did but some scenario could not reach its check.
+    pub fn verdict(&self) -> Verdict {
+        let broken = self.scenarios.iter().any(|r| match r.outcome {
+            Outcome::Failed(_) => self.counts(r),
+            Outcome::UnexpectedPass(_) => true,
+            _ => false,
+        });
+        if broken {
+            Verdict::NotConformant
+        } else if self.conformant() {
+            Verdict::Conformant
+        } else {
+            Verdict::NoVerdict
+        }
     }
 
     /// How many scenarios ended with each outcome.
@@ -206,5 +254,49 @@ impl Counts {
             Outcome::ExpectedFailure(_) => self.expected += 1,
             Outcome::UnexpectedPass(_) => self.unexpected += 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(level: &str, outcome: Outcome) -> ScenarioResult {
+        ScenarioResult {
+            feature: "rfc6749/x.feature".into(),
+            feature_name: "x".into(),
+            rule: None,
+            name: format!("{level} {outcome:?}"),
+            line: 1,
+            tags: [level.to_owned()].into_iter().collect(),
+            outcome,
+            failing_step: None,
+        }
+    }
+
+    /// Errors without failures give no verdict; a counted failure says not conformant
+    /// whatever else happened; SHOULD failures count only with --strict.
+    #[test]
+    fn verdicts() {
+        let run = |strict, scenarios| RunResult { scenarios, strict };
+        let error = || scenario("must", Outcome::Error("setup".into()));
+        let must = || scenario("must", Outcome::Failed("x".into()));
+        let should = || scenario("should", Outcome::Failed("x".into()));
+        let passed = || scenario("must", Outcome::Passed);
+        assert_eq!(run(false, vec![passed()]).verdict(), Verdict::Conformant);
+        assert_eq!(
+            run(false, vec![passed(), error()]).verdict(),
+            Verdict::NoVerdict
+        );
+        assert_eq!(
+            run(false, vec![must(), error()]).verdict(),
+            Verdict::NotConformant
+        );
+        assert_eq!(run(false, vec![should()]).verdict(), Verdict::Conformant);
+        assert_eq!(run(true, vec![should()]).verdict(), Verdict::NotConformant);
+        assert_eq!(
+            run(true, vec![should(), error()]).verdict(),
+            Verdict::NotConformant
+        );
     }
 }
