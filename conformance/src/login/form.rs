@@ -710,4 +710,48 @@ mod tests {
             "http://127.0.0.1/callback"
         ));
     }
+
+    fn button(name: Option<&str>, value: &str, text: &str) -> Button {
+        Button {
+            name: name.map(str::to_owned),
+            value: value.to_owned(),
+            text: text.to_owned(),
+        }
+    }
+
+    /// `approve_button` names a button by its text, its value, or `name=value`, and a
+    /// consent form without it gets no button at all (never another one).
+    #[test]
+    fn approve_button_forms() {
+        let allow = button(Some("decision"), "yes", "Allow access");
+        assert!(is_wanted(&allow, "Allow access"));
+        assert!(is_wanted(&allow, "yes"));
+        assert!(is_wanted(&allow, "decision=yes"));
+        assert!(!is_wanted(&allow, "decision=no"));
+        assert!(!is_wanted(&allow, "Approve"));
+        let consent = Form {
+            action: String::new(),
+            method: "post".into(),
+            inputs: Vec::new(),
+            buttons: vec![allow, button(Some("decision"), "no", "Deny")],
+        };
+        let login = |wanted: &str| {
+            crate::target::Profile::from_toml(&format!(
+                "[login]\ndriver = \"form\"\napprove_button = \"{wanted}\"\n"
+            ))
+            .ok()
+            .and_then(|p| p.login)
+        };
+        let Some(named) = login("decision=yes") else {
+            panic!("the [login] section did not parse");
+        };
+        assert_eq!(
+            pick_button(&consent, &named, true).map(|b| b.value.as_str()),
+            Some("yes")
+        );
+        let Some(absent) = login("Authorize") else {
+            panic!("the [login] section did not parse");
+        };
+        assert!(pick_button(&consent, &absent, true).is_none());
+    }
 }
