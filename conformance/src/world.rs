@@ -166,6 +166,9 @@ pub struct OAuthWorld {
     /// What each authorization request of the scenario ended in ("a code",
     /// "error=invalid_request", ...), for the steps that compare two answers.
     pub auth_answers: Vec<String>,
+    /// What each redemption of the codes of those requests ended in, for the steps
+    /// that compare two answers.
+    pub token_answers: Vec<String>,
 }
 
 impl OAuthWorld {
@@ -187,6 +190,7 @@ impl OAuthWorld {
             stale: Vec::new(),
             expiry_intended: false,
             auth_answers: Vec::new(),
+            token_answers: Vec::new(),
         })
     }
 

@@ -43,6 +43,16 @@ Feature: The authorization endpoint (RFC 6749 §3.1)
       And the Basic client sends the primary user to the authorization endpoint without "code_challenge_method"
       Then both authorization answers are the same
 
+    @rfc6749-3.1 @rfc7636-4.3 @must @R4 @needs.login @needs.basic_client @needs.pkce
+    Scenario: A code requested with an empty code_challenge_method is redeemed as one requested without it
+      Given the Basic client uses a PKCE challenge without a method
+      When the Basic client sends the primary user to the authorization endpoint with:
+        | code_challenge_method |  |
+      And the Basic client redeems the authorization code, if one came back
+      And the Basic client sends the primary user to the authorization endpoint without "code_challenge_method"
+      And the Basic client redeems the authorization code, if one came back
+      Then both redemptions are answered the same
+
   Rule: The authorization server MUST ignore unrecognized request parameters (§3.1)
 
     @rfc6749-3.1 @must @R4 @needs.login @needs.basic_client

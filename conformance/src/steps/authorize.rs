@@ -537,6 +537,20 @@ async fn redeem_code(w: &mut OAuthWorld, c: ClientParam) -> Check {
     redeem(w, c.0, None).await
 }
 
+/// Redeems the code of the last authorization request, if it brought one, and keeps
+/// what the token endpoint answered (or that there was no code) for comparison.
+#[when(expr = "the {client} client redeems the authorization code, if one came back")]
+async fn redeem_if_any(w: &mut OAuthWorld, c: ClientParam) -> Check {
+    if w.code.is_none() {
+        w.token_answers.push("no code to redeem".to_owned());
+        return Ok(());
+    }
+    redeem(w, c.0, None).await?;
+    let answer = super::token::token_answer(w.last()?);
+    w.token_answers.push(answer);
+    Ok(())
+}
+
 #[when(expr = "the {client} client redeems the authorization code with:")]
 async fn redeem_code_with(w: &mut OAuthWorld, c: ClientParam, step: &Step) -> Check {
     redeem(w, c.0, Some(step)).await

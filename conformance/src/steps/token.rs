@@ -789,7 +789,7 @@ async fn not_registered_for(w: &mut OAuthWorld, c: ClientParam, grant: String) -
 
 /// What a token-endpoint answer amounts to, for comparing two answers: success, or
 /// the status and error code.
-fn token_answer(x: &Exchange) -> String {
+pub fn token_answer(x: &Exchange) -> String {
     if (200..300).contains(&x.status) {
         return format!("success (status {})", x.status);
     }

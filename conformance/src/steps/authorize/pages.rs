@@ -14,12 +14,24 @@ use crate::steps::endpoint;
 use crate::target::origin;
 use crate::world::OAuthWorld;
 
-/// Responses to requests that carried a form (the user's credentials or decision),
-/// answered with a redirect.
+/// Responses to submitted forms that carried the user's credentials (a form with a
+/// password input), answered with a redirect. RFC 9700 §4.12 is about "a request that
+/// potentially contains user credentials"; a consent form that carries only the user's
+/// decision is outside it.
 fn redirected_posts(r: &AuthResponse) -> impl Iterator<Item = &Exchange> {
-    r.trail
-        .iter()
-        .filter(|x| x.method == "POST" && (300..400).contains(&x.status))
+    r.trail.iter().enumerate().filter_map(|(i, x)| {
+        let redirected = x.method == "POST" && (300..400).contains(&x.status);
+        let credentials = r.trail[..i]
+            .iter()
+            .rev()
+            .find(|p| p.status == 200 && p.body.contains("<form"))
+            .is_some_and(|p| {
+                crate::login::html::forms(&p.body)
+                    .iter()
+                    .any(|f| f.has_password())
+            });
+        (redirected && credentials).then_some(x)
+    })
 }
 
 #[then(expr = "no redirect answering the submitted form uses status 307 or 308")]
