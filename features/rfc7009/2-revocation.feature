@@ -86,8 +86,9 @@ Feature: Token revocation (RFC 7009 §2)
       Then the revocation succeeds
       And the refresh token is refused at the token endpoint
 
-    @rfc7009-2.1 @should @R99a @needs.resource
+    @rfc7009-2.1 @must @R100 @needs.resource
     Scenario: Revoking the access token with the hint refresh_token
+      Given the Basic client finds that the target revokes access tokens
       When the Basic client revokes the access token with the hint "refresh_token"
       Then the revocation succeeds
       And the access token no longer works at the resource

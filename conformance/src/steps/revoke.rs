@@ -2,7 +2,7 @@
 //! §2.2.1), and whether a revocation took effect at the resource and at the token
 //! endpoint.
 
-use cucumber::{then, when};
+use cucumber::{given, then, when};
 
 use super::http::check_error;
 use super::params::{AuthVariant, ClientParam, TokenKind};
@@ -30,6 +30,41 @@ pub async fn revoke(
     let url = endpoint(w, "revocation")?;
     send(w, authenticated_post(&url, &client, params, variant)).await?;
     Ok(())
+}
+
+/// Whether the target revokes access tokens at all (RFC 7009 §2: SHOULD), found out on
+/// tokens of their own, without a hint; the scenario's tokens are left as they were.
+/// A target that does not is not applicable to the checks that need it.
+#[given(expr = "the {client} client finds that the target revokes access tokens")]
+async fn revokes_access_tokens(w: &mut OAuthWorld, c: ClientParam) -> Check {
+    let kept = (w.tokens.take(), std::mem::take(&mut w.earlier_tokens));
+    let probe = probe_access_revocation(w, c.0).await;
+    (w.tokens, w.earlier_tokens) = kept;
+    match probe? {
+        true => Ok(()),
+        false => Err(Mismatch::not_applicable(
+            "the target does not revoke access tokens (RFC 7009 §2 makes that a SHOULD, \
+             R99a): an access token revoked without a hint still works at the resource",
+        )),
+    }
+}
+
+async fn probe_access_revocation(w: &mut OAuthWorld, role: ClientRole) -> Result<bool, Mismatch> {
+    let user = crate::world::UserRole::Primary;
+    super::authorize::obtain_tokens(w, role, user, None)
+        .await
+        .map_err(Mismatch::into_error)?;
+    let t = w.access_token()?;
+    revoke(
+        w,
+        role,
+        vec![("token".into(), t.expose().to_owned())],
+        AuthVariant::AsRegistered,
+    )
+    .await
+    .map_err(Mismatch::into_error)?;
+    let x = super::resource::call_with(w, t.expose()).await?;
+    Ok((400..500).contains(&x.status))
 }
 
 #[when(expr = "the {client} client revokes the {token_kind} token")]
