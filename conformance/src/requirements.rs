@@ -202,33 +202,9 @@ pub fn level_in_text(text: &str) -> Option<&'static str> {
 /// `ID -> ["file:line", ...]`, file relative to `dir`.
 pub fn citations(dir: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, String> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for path in feature_files(dir)? {
-        let f = Feature::parse_path(&path, GherkinEnv::default())
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        let file = path
-            .strip_prefix(dir)
-            .unwrap_or(&path)
-            .display()
-            .to_string();
-        let direct = f.scenarios.iter().map(|s| (None, s));
-        let ruled = f
-            .rules
-            .iter()
-            .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s)));
-        for (rule, scenario) in direct.chain(ruled) {
-            let tags = f
-                .tags
-                .iter()
-                .chain(rule.map(|r| r.tags.iter()).into_iter().flatten())
-                .chain(scenario.tags.iter());
-            for tag in tags {
-                let id = tag.trim_start_matches('@');
-                if is_requirement_id(id) {
-                    out.entry(id.to_owned())
-                        .or_default()
-                        .insert(format!("{file}:{}", scenario.position.line));
-                }
-            }
+    for s in scenarios(dir)? {
+        for id in s.ids {
+            out.entry(id).or_default().insert(s.at.clone());
         }
     }
     Ok(out)
