@@ -133,20 +133,44 @@ pub fn forms(html: &str) -> Vec<Form> {
     forms
 }
 
+/// The name of the first tag of a page that has the attribute `name`, if any.
+pub fn tag_with_attribute(html: &str, name: &str) -> Option<String> {
+    let mut pos = 0;
+    while let Some(start) = html[pos..].find('<').map(|i| i + pos) {
+        let end = tag_end(html, start)?;
+        let (tag, attrs) = split_tag(&html[start + 1..end]);
+        if has_attr(&attrs, name) {
+            return Some(tag);
+        }
+        pos = end + 1;
+    }
+    None
+}
+
+/// Where the tag starting at `start` ends: the first `>` outside an attribute value.
+/// As in HTML's tokenizer, a quote opens a value only right after `=` (and spaces); a
+/// quote anywhere else is part of a name.
 fn tag_end(html: &str, start: usize) -> Option<usize> {
     let bytes = html.as_bytes();
-    let mut quote: Option<u8> = None;
     let mut i = start + 1;
     while i < bytes.len() {
-        let b = bytes[i];
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'"' || b == b'\'' => quote = Some(b),
-            None if b == b'>' => return Some(i),
-            None => {}
+        match bytes[i] {
+            b'>' => return Some(i),
+            b'=' => {
+                i += 1;
+                while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                if let Some(&q) = bytes.get(i).filter(|&&b| b == b'"' || b == b'\'') {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != q {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            _ => i += 1,
         }
-        i += 1;
     }
     None
 }
@@ -295,5 +319,28 @@ mod tests {
         assert_eq!(f[0].inputs[0].value, "a\"b");
         assert_eq!(f[0].buttons[0].text, "Approve now");
         assert_eq!(f[0].buttons[1].value, "Deny");
+    }
+
+    /// A value written into an attribute unescaped opens a tag of its own; escaped, it
+    /// stays text.
+    #[test]
+    fn finds_an_injected_attribute() {
+        let injected = r#"<input type="hidden" name="state" value=""><i data-injected>">"#;
+        assert_eq!(
+            tag_with_attribute(injected, "data-injected").as_deref(),
+            Some("i")
+        );
+        let single = r#"<input type='hidden' value=''><i data-injected>'>"#;
+        assert_eq!(
+            tag_with_attribute(single, "data-injected").as_deref(),
+            Some("i")
+        );
+        let escaped =
+            r#"<input type="hidden" name="state" value="&quot;&gt;&lt;i data-injected&gt;">"#;
+        assert_eq!(tag_with_attribute(escaped, "data-injected"), None);
+        assert_eq!(
+            tag_with_attribute("<p>&lt;i data-injected&gt;</p>", "data-injected"),
+            None
+        );
     }
 }

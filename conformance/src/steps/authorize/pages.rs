@@ -1,7 +1,7 @@
 //! Assertions on the pages and redirects the user agent is shown on the way: no
 //! fragment in the endpoint (RFC 6749 §3.1), no framing (§10.13; RFC 9700 §4.16), a
 //! referrer policy (RFC 9700 §4.2.4), and no 307 for a request that carried the user's
-//! credentials (RFC 9700 §4.12).
+//! credentials (RFC 9700 §4.12), and no markup written from the request (RFC 6749 §10.14).
 
 use cucumber::then;
 use serde_json::Value;
@@ -56,6 +56,23 @@ async fn uses_303(w: &mut OAuthWorld) -> Check {
             format!("status {}", x.status),
             x,
         ));
+    }
+    Ok(())
+}
+
+#[then(expr = "no page on the way holds an element with the attribute {word}")]
+async fn no_injected_markup(w: &mut OAuthWorld, attribute: String) -> Check {
+    let r = seen(w)?;
+    for x in &r.trail {
+        if let Some(tag) = crate::login::html::tag_with_attribute(&x.body, &attribute) {
+            return Err(Mismatch::in_exchange(
+                "the request's values written as text, not markup (RFC 6749 §10.14: the server MUST sanitize any value received, in particular state and redirect_uri)",
+                format!(
+                    "a page whose <{tag}> element has the attribute {attribute}: a value of the request written as markup"
+                ),
+                x,
+            ));
+        }
     }
     Ok(())
 }

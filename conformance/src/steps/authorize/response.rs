@@ -301,9 +301,12 @@ async fn auth_error_well_formed(w: &mut OAuthWorld) -> Check {
         ("error_uri", false),
     ] {
         if let Some(v) = r.get(member) {
-            let ok = v.chars().all(|c| {
-                (c == ' ' && space) || matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
-            });
+            // Appendix A.7, A.8: error and error-description are 1*NQSCHAR, so never
+            // empty; error_uri is a URI-reference, which may be.
+            let ok = (!v.is_empty() || !space)
+                && v.chars().all(|c| {
+                    (c == ' ' && space) || matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
+                });
             ensure(
                 ok,
                 format!("{member} in the characters RFC 6749 §4.1.2.1 allows"),
