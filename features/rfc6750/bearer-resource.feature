@@ -170,6 +170,20 @@ Feature: Using a bearer token at a protected resource (RFC 6750)
       Then the request is refused
       And the response carries a Bearer challenge
 
+    @rfc6749-7 @rfc6750-3 @must @R95a @needs.token_expiry @needs.password @slow
+    Scenario: An access token from the password grant, used after its lifetime has ended, is refused
+      Given the Basic client has tokens for the primary user from the password grant
+      When the client waits until the access token has expired
+      And the resource is requested with the access token
+      Then the request is refused
+
+    @rfc6749-7 @rfc6750-3 @must @R95a @needs.token_expiry @needs.refresh_token @slow
+    Scenario: An access token from a refresh, used after its lifetime has ended, is refused
+      Given the Basic client has refreshed its tokens
+      When the client waits until the access token has expired
+      And the resource is requested with the access token
+      Then the request is refused
+
     @rfc6750-3.1 @should @R95b @needs.token_expiry @slow
     Scenario: An access token used after its lifetime has ended is invalid_token
       When the client waits until the access token has expired

@@ -159,6 +159,24 @@ pub fn current_refresh(w: &OAuthWorld) -> Result<Secret, Mismatch> {
         })
 }
 
+#[given(expr = "the {client} client has tokens for the {user} user from the password grant")]
+async fn has_password_tokens(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Check {
+    password_tokens(w, c.0, u.0, w.client(c.0)?.scope.clone()).await
+}
+
+#[given(expr = "the {client} client has refreshed its tokens")]
+async fn has_refreshed(w: &mut OAuthWorld, c: ClientParam) -> Check {
+    let rt = current_refresh(w)?;
+    let params = vec![
+        ("grant_type".to_owned(), "refresh_token".to_owned()),
+        ("refresh_token".to_owned(), rt.expose().to_owned()),
+    ];
+    let x = token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
+    let t = token_set(&x, c.0, None)?;
+    w.remember(t);
+    Ok(())
+}
+
 #[when(expr = "the {client} client refreshes the token")]
 async fn refresh(w: &mut OAuthWorld, c: ClientParam) -> Check {
     let rt = current_refresh(w)?;
