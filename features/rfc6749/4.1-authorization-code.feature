@@ -92,6 +92,34 @@ Feature: Authorization code grant (RFC 6749 §4.1)
         | redirect_uri | https://attacker.example/callback |
       Then the user-agent is not redirected to the unregistered redirection URI
 
+  Rule: A native app's loopback redirection URI is accepted with any port chosen at request time (RFC 8252 §7.3; RFC 9700 §2.1)
+
+    A native app that receives the response on the loopback interface asks the
+    operating system for a free port when it starts the request, so it cannot register
+    the port in advance. Exact string matching therefore has one exception: "The
+    authorization server MUST allow any port to be specified at the time of the request
+    for loopback IP redirect URIs" (RFC 8252 §7.3), and RFC 9700 §2.1 keeps it ("except
+    for port numbers in localhost redirection URIs of native apps"). The scenarios apply
+    where the profile's public client has registered an `http://127.0.0.1` or
+    `http://[::1]` redirection URI; the code is redeemed with the URI as sent, port
+    included (§4.1.3).
+
+    @rfc8252-7.3 @rfc9700-2.1 @must @R106 @needs.public_client
+    Scenario: The loopback redirection URI with an ephemeral port
+      When the public client sends the primary user to the authorization endpoint with:
+        | redirect_uri | <redirect_uri.port.51004> |
+      Then the client receives an authorization code
+      When the public client redeems the authorization code
+      Then the token request succeeds
+
+    @rfc8252-7.3 @rfc9700-2.1 @must @R106 @needs.public_client
+    Scenario: The loopback redirection URI with a four-digit port
+      When the public client sends the primary user to the authorization endpoint with:
+        | redirect_uri | <redirect_uri.port.8400> |
+      Then the client receives an authorization code
+      When the public client redeems the authorization code
+      Then the token request succeeds
+
   Rule: The authorization server MUST require public clients to register their redirection URIs (§3.1.2.2)
 
     @rfc6749-3.1.2.2 @must @R21 @needs.public_client

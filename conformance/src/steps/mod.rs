@@ -7,7 +7,8 @@
 //! request parameters may use placeholders in angle brackets: `<code>`,
 //! `<refresh_token>`, `<access_token>`, `<code_verifier>`, `<redirect_uri>`,
 //! `<client_id>`, `<primary.username>`, `<primary.password>`, `<secondary.username>`,
-//! `<secondary.password>`, `<scope>`, `<resource_scope>`, `<insufficient_scope>`; the value
+//! `<secondary.password>`, `<scope>`, `<resource_scope>`, `<insufficient_scope>`,
+//! `<redirect_uri.port.N>` (the client's loopback redirection URI with port N); the value
 //! `(omitted)` leaves the parameter out.
 
 pub mod authorize;
@@ -197,9 +198,42 @@ pub fn substitute(
         "primary.password" => user(UserRole::Primary)?.password.expose().to_owned(),
         "secondary.username" => user(UserRole::Secondary)?.username,
         "secondary.password" => user(UserRole::Secondary)?.password.expose().to_owned(),
-        other => return Err(Mismatch::error(format!("unknown placeholder <{other}>"))),
+        other => match other
+            .strip_prefix("redirect_uri.port.")
+            .and_then(|p| p.parse::<u16>().ok())
+        {
+            Some(port) => {
+                let registered = w.client(client)?.redirect_uri.ok_or_else(|| {
+                    Mismatch::not_applicable("no redirect_uri is known for this client")
+                })?;
+                with_loopback_port(&registered, port).ok_or_else(|| {
+                    Mismatch::not_applicable(format!(
+                        "the client's redirect_uri {registered} is not a loopback IP redirection URI (http://127.0.0.1 or http://[::1], RFC 8252 §7.3)"
+                    ))
+                })?
+            }
+            None => return Err(Mismatch::error(format!("unknown placeholder <{other}>"))),
+        },
     };
     Ok(Some(v))
+}
+
+/// A loopback IP redirection URI (`http://127.0.0.1[:port]/...` or
+/// `http://[::1][:port]/...`, RFC 8252 §7.3) with its port replaced; `None` for any
+/// other URI.
+pub fn with_loopback_port(uri: &str, port: u16) -> Option<String> {
+    let rest = uri.strip_prefix("http://")?;
+    let host = ["127.0.0.1", "[::1]"]
+        .into_iter()
+        .find(|h| rest.starts_with(h))?;
+    let mut tail = &rest[host.len()..];
+    if let Some(t) = tail.strip_prefix(':') {
+        tail = t.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    if !(tail.is_empty() || tail.starts_with(['/', '?', '#'])) {
+        return None;
+    }
+    Some(format!("http://{host}:{port}{tail}"))
 }
 
 /// Reads a two-column table (`| name | value |`) into parameters, placeholders
@@ -248,7 +282,7 @@ pub fn interpolate(
         if name.is_empty()
             || !name
                 .bytes()
-                .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.')
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
         {
             out.push_str(&rest[..=i]);
             rest = &rest[i + 1..];
@@ -297,4 +331,33 @@ pub fn apply_overrides(
         }
     }
     Ok(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_loopback_port;
+
+    /// The port of a loopback IP redirection URI is set or replaced; other URIs, and
+    /// hosts that only start like a loopback address, have none.
+    #[test]
+    fn loopback_ports() {
+        let cases = [
+            (
+                "http://127.0.0.1/callback",
+                Some("http://127.0.0.1:51004/callback"),
+            ),
+            (
+                "http://127.0.0.1:8000/cb?x=1",
+                Some("http://127.0.0.1:51004/cb?x=1"),
+            ),
+            ("http://[::1]", Some("http://[::1]:51004")),
+            ("http://127.0.0.1.example/cb", None),
+            ("https://127.0.0.1/cb", None),
+            ("http://localhost/cb", None),
+            ("https://client.example/cb", None),
+        ];
+        for (uri, want) in cases {
+            assert_eq!(with_loopback_port(uri, 51004).as_deref(), want, "{uri}");
+        }
+    }
 }
