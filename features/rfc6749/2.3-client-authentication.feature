@@ -27,6 +27,22 @@ Feature: Client authentication (RFC 6749 §2.3, §3.2.1)
       Then the token request succeeds
 
   @needs.user_tokens @needs.refresh_token
+  Rule: A client MAY name itself with client_id at the token endpoint, also when it authenticates with HTTP Basic (§3.2.1)
+
+    "A client MAY use the "client_id" request parameter to identify itself when sending
+    requests to the token endpoint." The parameter names the same client as the Basic
+    credentials, so the request means what it means without it.
+
+    @rfc6749-3.2.1 @must @R16a @needs.basic_client
+    Scenario: A refresh request authenticated with HTTP Basic that also sends its client_id
+      Given the Basic client has tokens for the primary user
+      When the Basic client sends a token request authenticated as registered with:
+        | grant_type    | refresh_token   |
+        | refresh_token | <refresh_token> |
+        | client_id     | <client_id>     |
+      Then the token request succeeds
+
+  @needs.user_tokens @needs.refresh_token
   Rule: Basic credentials are form-urlencoded before they are base64-encoded (§2.3.1)
 
     The suite sends the id and secret form-urlencoded and expects them to work. It does
