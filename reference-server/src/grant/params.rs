@@ -77,11 +77,6 @@ impl Params {
     pub fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
-
-    /// Whether there are no parameters.
-    pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
-    }
 }
 
 /// A parameter name safe to echo in an error description: known words only.
