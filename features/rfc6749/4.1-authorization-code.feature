@@ -307,6 +307,20 @@ Feature: Authorization code grant (RFC 6749 §4.1)
         | redirect_uri | <redirect_uri>/ |
       Then the error is invalid_grant
 
+  Rule: The token request is form-urlencoded, where a percent-escape in lower case is the same octet (§4.1.3, Appendix B; RFC 3986 §2.1)
+
+    The client sends the redemption "using the application/x-www-form-urlencoded
+    format" (§4.1.3), whose percent-escapes may use either case: "The uppercase
+    hexadecimal digits 'A' through 'F' are equivalent to the lowercase digits 'a'
+    through 'f'" (RFC 3986 §2.1). A redemption whose `redirect_uri` arrives as
+    `https%3a%2f%2f...` names the same URI as the authorization request did.
+
+    @rfc6749-4.1.3 @rfc3986-2.1 @must @R107 @needs.basic_client
+    Scenario: A redemption whose body is percent-encoded in lower case
+      Given the Basic client has an authorization code for the primary user
+      When the Basic client redeems the authorization code with lower-case percent-encoding
+      Then the token request succeeds
+
   Rule: A client that registered one redirection URI may leave redirect_uri out, and then sends none to the token endpoint (§3.1.2.3, §4.1.1, §4.1.3)
 
     @rfc6749-4.1.1 @rfc6749-4.1.3 @must @R39a @needs.post_client

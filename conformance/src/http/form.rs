@@ -23,6 +23,26 @@ pub fn encode(s: &str) -> String {
     out
 }
 
+/// The same encoded string with the hexadecimal digits of every percent-escape in
+/// lower case (`%2F` -> `%2f`): the same octets, since "uppercase hexadecimal digits
+/// 'A' through 'F' are equivalent to the lowercase digits" (RFC 3986 §2.1).
+pub fn lowercase_escapes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut left = 0;
+    for c in s.chars() {
+        if c == '%' {
+            left = 2;
+            out.push(c);
+        } else if left > 0 {
+            left -= 1;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Decodes an `application/x-www-form-urlencoded` string into pairs (lenient).
 pub fn decode_pairs(s: &str) -> Vec<(String, String)> {
     s.split('&')
@@ -71,5 +91,20 @@ pub fn excerpt(s: &str, n: usize) -> String {
         flat
     } else {
         format!("{}…", flat.chars().take(n).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only the two digits after each `%` change case.
+    #[test]
+    fn lowercases_escapes_only() {
+        assert_eq!(
+            lowercase_escapes("redirect_uri=https%3A%2F%2FC.example%2Fcb&code=AbC"),
+            "redirect_uri=https%3a%2f%2fC.example%2fcb&code=AbC"
+        );
+        assert_eq!(decode(&lowercase_escapes(&encode("a/b:c"))), "a/b:c");
     }
 }

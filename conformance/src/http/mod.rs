@@ -14,7 +14,7 @@ mod failure;
 mod form;
 mod redact;
 
-pub use form::{decode, decode_pairs, encode, encode_pairs, excerpt};
+pub use form::{decode, decode_pairs, encode, encode_pairs, excerpt, lowercase_escapes};
 use redact::witness_response;
 pub use redact::{SECRET_NAMES, redact_body, redact_query, redact_url, scrub, witness, witnessed};
 

@@ -551,6 +551,34 @@ async fn redeem_if_any(w: &mut OAuthWorld, c: ClientParam) -> Check {
     Ok(())
 }
 
+/// Redeems the code with every percent-escape of the body in lower-case hex: a form
+/// body means the same octets either way (RFC 3986 §2.1).
+#[when(
+    expr = "the {client} client redeems the authorization code with lower-case percent-encoding"
+)]
+async fn redeem_lowercase(w: &mut OAuthWorld, c: ClientParam) -> Check {
+    let params = redemption_params(w)?;
+    let client = w.client(c.0)?;
+    let url = endpoint(w, "token")?;
+    w.last_client = Some(c.0);
+    w.last_scope = None;
+    let mut out = authenticated_post(&url, &client, params, AuthVariant::AsRegistered);
+    let Some((kind, body)) = out.body.take() else {
+        return Err(Mismatch::error("the redemption has no body"));
+    };
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let lowered = crate::http::lowercase_escapes(&body);
+    if lowered == body {
+        return Err(Mismatch::error(
+            "the redemption has no percent-escape with a letter to write in lower case",
+        ));
+    }
+    out = out.raw_body(&kind, lowered.into_bytes());
+    let x = super::send(w, out).await?;
+    w.note_stale_code(&x);
+    Ok(())
+}
+
 #[when(expr = "the {client} client redeems the authorization code with:")]
 async fn redeem_code_with(w: &mut OAuthWorld, c: ClientParam, step: &Step) -> Check {
     redeem(w, c.0, Some(step)).await
