@@ -99,6 +99,14 @@ Feature: Proof Key for Code Exchange (RFC 7636)
       And the authorization response carries the state unchanged
       And the authorization error response is well formed
 
+    @rfc7636-4.4.1 @rfc6749-4.1.2.1 @must @R62 @R28 @needs.basic_client @needs.pkce_plain_unsupported
+    Scenario: A plain challenge at a server that supports only S256
+      Given the Basic client uses PKCE with plain
+      When the Basic client sends the primary user to the authorization endpoint
+      Then the client receives the error invalid_request
+      And the authorization response carries the state unchanged
+      And the authorization error response is well formed
+
   Rule: A server that requires PKCE from public clients refuses a request without code_challenge with invalid_request (§4.4.1)
 
     @rfc7636-4.4.1 @must @R63 @needs.public_client @needs.pkce_required_for_public

@@ -79,6 +79,7 @@ impl Embedded {
         if oauth21 {
             config.password_grant = false;
             config.pkce_required = true;
+            config.pkce_plain = false;
         }
         configure(&mut config);
         let listener = bind(([127, 0, 0, 1], 0).into()).await?;

@@ -507,7 +507,7 @@ async fn discover(issuer: &str, http: &Http) -> Result<Discovered, TargetError> 
 
 /// Derives the capability set: profile settings first, then the metadata.
 ///
-/// Names: the grant types; `pkce`, `pkce_plain`, `revocation`, `introspection`,
+/// Names: the grant types; `pkce`, `pkce_plain`, `pkce_plain_unsupported`, `revocation`, `introspection`,
 /// `refresh_rotation`, `metadata`, `iss_parameter`, `pkce_required_for_public`,
 /// `brute_force_protection`, `oauth21`, `pkce_optional`, `redirect_uri_with_query`, `tls`, `issuer`, `resource`, `login`, `user_tokens`, one per client role
 /// ([`ClientRole::capability`]), `secondary_user`, `throttled_user`,
@@ -573,6 +573,15 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
     );
     flag("brute_force_protection", c.brute_force_protection, false);
     flag("oauth21", c.oauth21, false);
+    // Known not to support plain: the profile says so, or the metadata lists the
+    // methods without it. Unknown (no list, no setting) is not "unsupported".
+    let plain_known_missing = match c.pkce_plain {
+        Some(v) => !v,
+        None => !methods.is_empty() && !methods.iter().any(|m| m == "plain"),
+    };
+    if plain_known_missing && set.contains("pkce") {
+        set.insert("pkce_plain_unsupported".into());
+    }
     // Codes without PKCE can be obtained only where PKCE is optional for confidential
     // clients.
     if !c.pkce_required.unwrap_or(false) && !c.oauth21.unwrap_or(false) {
