@@ -3,6 +3,10 @@
 //! (bcrypt cost 4, since the suite logs in hundreds of times; a three-second first
 //! sign-in block, so the brute-force scenarios end quickly), described by
 //! `fixtures/profiles/reference.toml` exactly as an external target would be.
+//!
+//! The server runs on a runtime of its own, so a request it never finishes (a handler
+//! that loops) cannot take the runner's threads: the runner's timeouts still fire and
+//! the scenario fails with what it waited for.
 
 use reference_server::{Config, Server, bind};
 
@@ -25,10 +29,15 @@ pub const ACCESS_TOKEN_TTL: i64 = 5;
 /// correct password to arrive while it lasts on a loaded machine.
 pub const LOGIN_BLOCK_SECONDS: u64 = 3;
 
+/// How long [`Embedded::stop`] waits for open requests before it abandons them.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A running embedded server; stopped and its database deleted on [`Embedded::stop`].
 #[derive(Debug)]
 pub struct Embedded {
-    server: Server,
+    server: Option<Server>,
+    url: String,
+    runtime: Option<tokio::runtime::Runtime>,
     _dir: tempfile::TempDir,
 }
 
@@ -82,9 +91,30 @@ impl Embedded {
             config.pkce_plain = false;
         }
         configure(&mut config);
-        let listener = bind(([127, 0, 0, 1], 0).into()).await?;
-        let server = Server::start(config, listener).await?;
         let mut profile = Profile::from_toml(PROFILE)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("reference-server")
+            .enable_all()
+            .build()?;
+        let started = runtime
+            .spawn(async move {
+                let listener = bind(([127, 0, 0, 1], 0).into()).await?;
+                Ok::<_, EmbeddedError>(Server::start(config, listener).await?)
+            })
+            .await;
+        // On failure the runtime is let go: it may not be dropped from async code.
+        let server = match started {
+            Ok(Ok(server)) => server,
+            Ok(Err(e)) => {
+                runtime.shutdown_background();
+                return Err(e);
+            }
+            Err(e) => {
+                runtime.shutdown_background();
+                return Err(EmbeddedError::Io(std::io::Error::other(e)));
+            }
+        };
         profile.issuer = Some(server.issuer().to_owned());
         profile.lifetimes.code = Some(u64::try_from(CODE_TTL).unwrap_or(60));
         profile.lifetimes.access_token = Some(u64::try_from(ACCESS_TOKEN_TTL).unwrap_or(3600));
@@ -93,16 +123,41 @@ impl Embedded {
             profile.capabilities.oauth21 = Some(true);
             profile.capabilities.pkce_required = Some(true);
         }
-        Ok((Self { server, _dir: dir }, profile))
+        let url = server.url();
+        Ok((
+            Self {
+                server: Some(server),
+                url,
+                runtime: Some(runtime),
+                _dir: dir,
+            },
+            profile,
+        ))
     }
 
     /// The server's base URL.
     pub fn url(&self) -> String {
-        self.server.url()
+        self.url.clone()
     }
 
-    /// Stops the server.
-    pub async fn stop(self) {
-        self.server.stop().await;
+    /// Stops the server: no new connections, open requests finished (abandoned after
+    /// [`STOP_GRACE`]), the database closed, the server's runtime shut down.
+    pub async fn stop(mut self) {
+        if let (Some(server), Some(rt)) = (self.server.take(), self.runtime.as_ref()) {
+            let stopping = rt.spawn(server.stop());
+            let _ = tokio::time::timeout(STOP_GRACE, stopping).await;
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Drop for Embedded {
+    fn drop(&mut self) {
+        // A runtime may not be dropped from async code; this one is let go instead.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 }
