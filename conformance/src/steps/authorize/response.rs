@@ -96,6 +96,13 @@ async fn error_page(w: &mut OAuthWorld) -> Check {
         "an error page for the user",
         || x.status_text(),
         x,
+    )?;
+    // An empty answer informs nobody. Any text counts (a page built by script too).
+    ensure(
+        !crate::login::html::strip_tags(&x.body).trim().is_empty(),
+        "an error page with something for the user to read (RFC 6749 §4.1.2.1: SHOULD inform the resource owner)",
+        || format!("{} with an empty body", x.status_text()),
+        x,
     )
 }
 
