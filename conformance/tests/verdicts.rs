@@ -150,9 +150,19 @@ impl Rule for SlowCodes {
     }
 }
 
+/// Refuses every code redemption at once, fresh codes included.
+struct RefusesCodes;
+impl Rule for RefusesCodes {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        (req.path == TOKEN && req.form_value("grant_type").as_deref() == Some("authorization_code"))
+            .then(|| Resp::json(400, &serde_json::json!({"error": "invalid_grant"})))
+    }
+}
+
 /// Class 2: when `Given ... has tokens` cannot get tokens (the codes expired before
 /// they were redeemed), the scenarios that needed them are errors, not failures of
-/// their requirements, and the message says how old the code was.
+/// their requirements, and the message says how old the code was. A Background that
+/// fails for any other reason (fresh codes refused) is an error too.
 async fn failed_setup_is_an_error() -> Result<(), String> {
     let setup = Setup::start(SlowCodes, |p| p.lifetimes.code = Some(1), |_| {}).await?;
     let r = setup.run("@R94 or @R86").await?;
@@ -162,6 +172,18 @@ async fn failed_setup_is_an_error() -> Result<(), String> {
         |s| {
             matches!(&s.outcome, Outcome::Error(why)
             if why.contains("s old when redeemed, past [lifetimes].code = 1"))
+                && s.failing_step
+                    .as_deref()
+                    .is_some_and(|f| f.starts_with("Given"))
+        },
+    )?;
+    let setup = Setup::start(RefusesCodes, |_| {}, |_| {}).await?;
+    let r = setup.run("@R86").await?;
+    all(
+        &r,
+        "every scenario whose Background was refused at once is an error",
+        |s| {
+            matches!(&s.outcome, Outcome::Error(why) if why.contains("setup step"))
                 && s.failing_step
                     .as_deref()
                     .is_some_and(|f| f.starts_with("Given"))
