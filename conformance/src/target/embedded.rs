@@ -36,7 +36,6 @@ const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 #[derive(Debug)]
 pub struct Embedded {
     server: Option<Server>,
-    url: String,
     runtime: Option<tokio::runtime::Runtime>,
     _dir: tempfile::TempDir,
 }
@@ -123,11 +122,9 @@ impl Embedded {
             profile.capabilities.oauth21 = Some(true);
             profile.capabilities.pkce_required = Some(true);
         }
-        let url = server.url();
         Ok((
             Self {
                 server: Some(server),
-                url,
                 runtime: Some(runtime),
                 _dir: dir,
             },
@@ -137,7 +134,7 @@ impl Embedded {
 
     /// The server's base URL.
     pub fn url(&self) -> String {
-        self.url.clone()
+        self.server.as_ref().map(Server::url).unwrap_or_default()
     }
 
     /// Stops the server: no new connections, open requests finished (abandoned after
