@@ -126,18 +126,10 @@ async fn error_well_formed(w: &mut OAuthWorld) -> Check {
         || format!("error {code:?}"),
         x,
     )?;
-    // error_description: %x20-21 / %x23-5B / %x5D-7E; error_uri: %x21 / %x23-5B / %x5D-7E
-    for (member, space) in [("error_description", true), ("error_uri", false)] {
+    // Appendix A.8, A.9: error_description is 1*NQSCHAR; error_uri has no spaces.
+    for (member, text) in [("error_description", true), ("error_uri", false)] {
         if let Some(v) = json.get(member) {
-            // Appendix A.8: error-description = 1*NQSCHAR, so never empty; error_uri
-            // is a URI-reference, which may be.
-            let ok = v.as_str().is_some_and(|s| {
-                (!s.is_empty() || !space)
-                    && s.chars().all(|c| {
-                        (c == ' ' && space)
-                            || matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
-                    })
-            });
+            let ok = v.as_str().is_some_and(|s| super::error_member_ok(s, text));
             ensure(
                 ok,
                 format!("{member} in the characters RFC 6749 §5.2 allows"),

@@ -218,6 +218,28 @@ pub fn substitute(
     Ok(Some(v))
 }
 
+/// `NQSCHAR = %x20-21 / %x23-5B / %x5D-7E` (RFC 6749 Appendix A; RFC 6750 §3 for error
+/// and error_description).
+pub fn nqschar(c: char) -> bool {
+    matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
+}
+
+/// `NQCHAR = %x21 / %x23-5B / %x5D-7E` (error_uri, and scope tokens).
+pub fn nqchar(c: char) -> bool {
+    c != ' ' && nqschar(c)
+}
+
+/// Whether an OAuth error member is in its grammar (RFC 6749 Appendix A.7 - A.9):
+/// `error` and `error_description` (`text`) are `1*NQSCHAR`, never empty; `error_uri`
+/// has no spaces and, as a URI-reference, may be empty.
+pub fn error_member_ok(value: &str, text: bool) -> bool {
+    if text {
+        !value.is_empty() && value.chars().all(nqschar)
+    } else {
+        value.chars().all(nqchar)
+    }
+}
+
 /// A loopback IP redirection URI (`http://127.0.0.1[:port]/...` or
 /// `http://[::1][:port]/...`, RFC 8252 §7.3) with its port replaced; `None` for any
 /// other URI.
@@ -335,7 +357,20 @@ pub fn apply_overrides(
 
 #[cfg(test)]
 mod tests {
-    use super::with_loopback_port;
+    use super::{error_member_ok, with_loopback_port};
+
+    /// error and error_description are 1*NQSCHAR; error_uri has no space and may be
+    /// empty (RFC 6749 Appendix A.7 - A.9).
+    #[test]
+    fn error_members() {
+        assert!(error_member_ok("bad request", true));
+        assert!(!error_member_ok("", true));
+        assert!(!error_member_ok("say \"no\"", true));
+        assert!(!error_member_ok("back\\slash", true));
+        assert!(error_member_ok("", false));
+        assert!(error_member_ok("https://as.example/e", false));
+        assert!(!error_member_ok("https://as.example/a b", false));
+    }
 
     /// The port of a loopback IP redirection URI is set or replaced; other URIs, and
     /// hosts that only start like a loopback address, have none.

@@ -7,7 +7,7 @@ use cucumber::{then, when};
 use serde_json::Value;
 
 use super::params::{ErrorParam, UserParam};
-use super::send;
+use super::{nqchar, nqschar, send};
 use crate::http::{Exchange, Outgoing, encode};
 use crate::mismatch::{Check, Mismatch, ensure};
 use crate::target::Resource;
@@ -684,16 +684,6 @@ async fn has_bearer_challenge(w: &mut OAuthWorld) -> Check {
         || format!("WWW-Authenticate {values:?}"),
         x,
     )
-}
-
-/// `%x20-21 / %x23-5B / %x5D-7E` (RFC 6750 §3 for error and error_description).
-fn nqschar(c: char) -> bool {
-    matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
-}
-
-/// `%x21 / %x23-5B / %x5D-7E` (error_uri, and scope tokens).
-fn nqchar(c: char) -> bool {
-    c != ' ' && nqschar(c)
 }
 
 /// Every way a Bearer challenge breaks RFC 6750 §3.

@@ -302,18 +302,13 @@ async fn auth_error_well_formed(w: &mut OAuthWorld) -> Check {
         x,
     )?;
     // error, error_description: %x20-21 / %x23-5B / %x5D-7E; error_uri: %x21 / %x23-5B / %x5D-7E
-    for (member, space) in [
+    for (member, text) in [
         ("error", true),
         ("error_description", true),
         ("error_uri", false),
     ] {
         if let Some(v) = r.get(member) {
-            // Appendix A.7, A.8: error and error-description are 1*NQSCHAR, so never
-            // empty; error_uri is a URI-reference, which may be.
-            let ok = (!v.is_empty() || !space)
-                && v.chars().all(|c| {
-                    (c == ' ' && space) || matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
-                });
+            let ok = crate::steps::error_member_ok(v, text);
             ensure(
                 ok,
                 format!("{member} in the characters RFC 6749 §4.1.2.1 allows"),
