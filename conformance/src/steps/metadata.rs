@@ -306,10 +306,7 @@ async fn check_grant(w: &mut OAuthWorld, grant: &str) -> Result<Verdict, Mismatc
                 return probe_grant(w, grant).await;
             };
             let rt = w.refresh_token()?;
-            let params = vec![
-                ("grant_type".to_owned(), "refresh_token".to_owned()),
-                ("refresh_token".to_owned(), rt.expose().to_owned()),
-            ];
+            let params = super::token::refresh_params(&rt);
             let x = token_request(w, t.client, params, AuthVariant::AsRegistered).await?;
             let new = token_set(&x, t.client, None)?;
             w.remember(new);

@@ -140,10 +140,7 @@ async fn refresh_again(
 ) -> Result<(crate::http::Exchange, ClientRole), Mismatch> {
     let rt = w.refresh_token()?;
     let role = w.tokens()?.client;
-    let params = vec![
-        ("grant_type".to_owned(), "refresh_token".to_owned()),
-        ("refresh_token".to_owned(), rt.expose().to_owned()),
-    ];
+    let params = super::token::refresh_params(&rt);
     let x = super::token::token_request(w, role, params, AuthVariant::AsRegistered).await?;
     Ok((x, role))
 }

@@ -21,6 +21,19 @@ pub async fn token_request(
     params: Vec<(String, String)>,
     variant: AuthVariant,
 ) -> Result<Exchange, Mismatch> {
+    let out = token_post(w, role, params, variant)?;
+    send(w, out).await
+}
+
+/// The token request [`token_request`] sends, built but not sent (for a step that
+/// changes its encoding); the client and the requested scope are noted for the
+/// checks that follow.
+pub fn token_post(
+    w: &mut OAuthWorld,
+    role: ClientRole,
+    params: Vec<(String, String)>,
+    variant: AuthVariant,
+) -> Result<Outgoing, Mismatch> {
     let client = w.client(role)?;
     let url = endpoint(w, "token")?;
     w.last_client = Some(role);
@@ -28,7 +41,7 @@ pub async fn token_request(
         .iter()
         .find(|(k, _)| k == "scope")
         .map(|(_, v)| v.clone());
-    send(w, authenticated_post(&url, &client, params, variant)).await
+    Ok(authenticated_post(&url, &client, params, variant))
 }
 
 /// Reads a successful token response (§5.1) into a token set, or says why it is not one.
@@ -159,18 +172,24 @@ pub fn current_refresh(w: &OAuthWorld) -> Result<Secret, Mismatch> {
         })
 }
 
+/// The parameters of a refresh request (§6) for a refresh token.
+pub fn refresh_params(rt: &Secret) -> Vec<(String, String)> {
+    vec![
+        ("grant_type".to_owned(), "refresh_token".to_owned()),
+        ("refresh_token".to_owned(), rt.expose().to_owned()),
+    ]
+}
+
 #[given(expr = "the {client} client has tokens for the {user} user from the password grant")]
 async fn has_password_tokens(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Check {
-    password_tokens(w, c.0, u.0, w.client(c.0)?.scope.clone()).await
+    let scope = w.client_with_grant(c.0, "password")?.scope;
+    password_tokens(w, c.0, u.0, scope).await
 }
 
 #[given(expr = "the {client} client has refreshed its tokens")]
 async fn has_refreshed(w: &mut OAuthWorld, c: ClientParam) -> Check {
     let rt = current_refresh(w)?;
-    let params = vec![
-        ("grant_type".to_owned(), "refresh_token".to_owned()),
-        ("refresh_token".to_owned(), rt.expose().to_owned()),
-    ];
+    let params = refresh_params(&rt);
     let x = token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     let t = token_set(&x, c.0, None)?;
     w.remember(t);
@@ -180,10 +199,7 @@ async fn has_refreshed(w: &mut OAuthWorld, c: ClientParam) -> Check {
 #[when(expr = "the {client} client refreshes the token")]
 async fn refresh(w: &mut OAuthWorld, c: ClientParam) -> Check {
     let rt = current_refresh(w)?;
-    let params = vec![
-        ("grant_type".to_owned(), "refresh_token".to_owned()),
-        ("refresh_token".to_owned(), rt.expose().to_owned()),
-    ];
+    let params = refresh_params(&rt);
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
 }
@@ -191,11 +207,8 @@ async fn refresh(w: &mut OAuthWorld, c: ClientParam) -> Check {
 #[when(expr = "the {client} client refreshes the token with scope {string}")]
 async fn refresh_scope(w: &mut OAuthWorld, c: ClientParam, scope: String) -> Check {
     let rt = current_refresh(w)?;
-    let params = vec![
-        ("grant_type".to_owned(), "refresh_token".to_owned()),
-        ("refresh_token".to_owned(), rt.expose().to_owned()),
-        ("scope".to_owned(), scope),
-    ];
+    let mut params = refresh_params(&rt);
+    params.push(("scope".to_owned(), scope));
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
 }
@@ -207,10 +220,7 @@ async fn refresh_earlier(w: &mut OAuthWorld, c: ClientParam) -> Check {
         .last()
         .and_then(|t| t.refresh.clone())
         .ok_or_else(|| Mismatch::error("no earlier refresh token was kept"))?;
-    let params = vec![
-        ("grant_type".to_owned(), "refresh_token".to_owned()),
-        ("refresh_token".to_owned(), rt.expose().to_owned()),
-    ];
+    let params = refresh_params(&rt);
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
 }
@@ -275,10 +285,7 @@ async fn refresh_parallel(w: &mut OAuthWorld, c: ClientParam, n: usize) -> Check
     let rt = current_refresh(w)?;
     let client = w.client(c.0)?;
     let url = endpoint(w, "token")?;
-    let params = vec![
-        ("grant_type".to_owned(), "refresh_token".to_owned()),
-        ("refresh_token".to_owned(), rt.expose().to_owned()),
-    ];
+    let params = refresh_params(&rt);
     let out = authenticated_post(&url, &client, params, AuthVariant::AsRegistered);
     parallel(w, out, n).await;
     Ok(())
