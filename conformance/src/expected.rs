@@ -135,6 +135,7 @@ mod tests {
             tags,
             outcome,
             failing_step: None,
+            duration_ms: 0,
         }
     }
 

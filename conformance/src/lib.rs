@@ -419,6 +419,7 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
                         missing.join(", ")
                     )),
                     failing_step: None,
+                    duration_ms: 0,
                 });
             }
             false
@@ -465,6 +466,7 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
                     tags,
                     outcome: Outcome::NotApplicable(format!("not checkable over HTTP: {reason}")),
                     failing_step: None,
+                    duration_ms: 0,
                 });
             }
         }

@@ -35,6 +35,7 @@ fn scenario(line: usize, name: &str, outcome: &str, detail: Option<&str>) -> Sce
         }],
         outcome: outcome.into(),
         failing_step: None,
+        duration_ms: 0,
         counted: true,
         detail: detail.map(str::to_owned),
     }
@@ -46,6 +47,7 @@ fn report(name: &str, verdict: &str, scenarios: Vec<Scenario>) -> Report {
         tool: Tool {
             name: "oauth2-conformance".into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            features_digest: String::new(),
         },
         target: TargetInfo {
             name: name.into(),

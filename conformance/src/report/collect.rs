@@ -22,7 +22,7 @@ pub type Results = Arc<Mutex<Vec<ScenarioResult>>>;
 pub struct Collector {
     results: Results,
     root: std::path::PathBuf,
-    open: HashMap<(String, usize), ScenarioResult>,
+    open: HashMap<(String, usize), (ScenarioResult, std::time::Instant)>,
     done: usize,
     total: usize,
     progress: bool,
@@ -96,23 +96,27 @@ impl Collector {
             Scenario::Started => {
                 self.open.insert(
                     key.clone(),
-                    ScenarioResult {
-                        feature: key.0.clone(),
-                        feature_name: f.name.clone(),
-                        rule: r.map(|r| r.name.clone()),
-                        name: s.name.clone(),
-                        line: s.position.line,
-                        tags: all_tags(f, r, s),
-                        outcome: Outcome::Passed,
-                        failing_step: None,
-                    },
+                    (
+                        ScenarioResult {
+                            feature: key.0.clone(),
+                            feature_name: f.name.clone(),
+                            rule: r.map(|r| r.name.clone()),
+                            name: s.name.clone(),
+                            line: s.position.line,
+                            tags: all_tags(f, r, s),
+                            outcome: Outcome::Passed,
+                            failing_step: None,
+                            duration_ms: 0,
+                        },
+                        std::time::Instant::now(),
+                    ),
                 );
             }
             Scenario::Hook(HookType::After, Hook::Failed(_, info)) => {
                 // The after hook fails a scenario that used a credential past its
                 // lifetime: whatever its steps concluded, the check did not really run.
                 let (_, why) = classify(&panic_text(info));
-                if let Some(r) = self.open.get_mut(&key) {
+                if let Some((r, _)) = self.open.get_mut(&key) {
                     if matches!(r.outcome, Outcome::Passed | Outcome::Failed(_)) {
                         r.outcome = Outcome::Error(why);
                     }
@@ -131,7 +135,9 @@ impl Collector {
                 self.step_failed(&key, step, err, true);
             }
             Scenario::Finished => {
-                if let Some(result) = self.open.remove(&key) {
+                if let Some((mut result, started)) = self.open.remove(&key) {
+                    result.duration_ms =
+                        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
                     self.done += 1;
                     if self.progress {
                         let mut err = std::io::stderr();
@@ -191,7 +197,7 @@ impl Collector {
     }
 
     fn stop(&mut self, key: &(String, usize), outcome: Outcome, step: Option<String>) {
-        if let Some(r) = self.open.get_mut(key) {
+        if let Some((r, _)) = self.open.get_mut(key) {
             if r.outcome == Outcome::Passed {
                 r.outcome = outcome;
                 r.failing_step = step;
@@ -221,6 +227,7 @@ impl Writer<crate::world::OAuthWorld> for Collector {
                         tags: BTreeSet::from(["must".to_owned()]),
                         outcome: Outcome::Error(format!("the feature could not be parsed: {e}")),
                         failing_step: None,
+                        duration_ms: 0,
                     });
                 }
                 return;

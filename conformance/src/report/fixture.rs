@@ -31,6 +31,11 @@ fn scenario(
             ),
             _ => None,
         },
+        duration_ms: if matches!(outcome, Outcome::NotApplicable(_)) {
+            0
+        } else {
+            250
+        },
         outcome,
     }
 }

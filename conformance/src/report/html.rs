@@ -540,6 +540,7 @@ mod tests {
             }],
             outcome: outcome.into(),
             failing_step: None,
+            duration_ms: 0,
             counted: true,
             detail: detail.map(str::to_owned),
         }
@@ -552,6 +553,7 @@ mod tests {
             tool: Tool {
                 name: "oauth2-conformance".into(),
                 version: "0.1.0".into(),
+                features_digest: String::new(),
             },
             target: TargetInfo {
                 name: name.into(),

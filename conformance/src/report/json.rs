@@ -40,6 +40,11 @@ pub struct Tool {
     pub name: String,
     /// Its version.
     pub version: String,
+    /// A short digest of the features and requirement index the run used (see
+    /// [`crate::suite::Suite::digest`]): two results with the same digest ran the same
+    /// suite (empty in files written before it was recorded).
+    #[serde(default)]
+    pub features_digest: String,
 }
 
 /// The target.
@@ -104,6 +109,10 @@ pub struct Scenario {
     /// with its line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_step: Option<String>,
+    /// How long the scenario ran, milliseconds (0 when it did not run; absent in files
+    /// written before it was recorded).
+    #[serde(default)]
+    pub duration_ms: u64,
     /// Whether a failure here makes the run not conformant.
     pub counted: bool,
     /// What went wrong, why not applicable, or why expected (redacted text).
@@ -150,6 +159,7 @@ fn scenario(run: &RunResult, s: &ScenarioResult) -> Scenario {
             .collect(),
         outcome: outcome.to_owned(),
         failing_step: s.failing_step.clone(),
+        duration_ms: s.duration_ms,
         counted: run.counts(s) || matches!(s.outcome, Outcome::Error(_)),
         detail,
     }
@@ -173,6 +183,7 @@ pub fn build(run: &RunResult, target: TargetInfo, started_at: String, duration_m
         tool: Tool {
             name: "oauth2-conformance".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            features_digest: String::new(),
         },
         target,
         started_at,

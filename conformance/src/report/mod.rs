@@ -74,6 +74,8 @@ pub struct ScenarioResult {
     /// The step that failed or stopped the scenario (`Given ...` with its line), if one
     /// did.
     pub failing_step: Option<String>,
+    /// How long it ran, milliseconds (0 for a scenario that did not run).
+    pub duration_ms: u64,
 }
 
 impl ScenarioResult {
@@ -271,6 +273,7 @@ mod tests {
             tags: [level.to_owned()].into_iter().collect(),
             outcome,
             failing_step: None,
+            duration_ms: 0,
         }
     }
 
