@@ -22,6 +22,7 @@ pub mod report;
 pub mod requirements;
 pub mod secret;
 pub mod steps;
+pub mod suite;
 pub mod target;
 pub mod world;
 
@@ -58,6 +59,12 @@ pub struct RunOptions {
     pub concurrency: usize,
     /// Timeout of every request.
     pub timeout: Duration,
+    /// At most this many requests in any one-second window (`None`: no cap).
+    pub max_rps: Option<u32>,
+    /// Only scenarios whose name matches.
+    pub name: Option<regex::Regex>,
+    /// Only these scenarios, by feature file and name (`--rerun-failed`).
+    pub only: Option<std::collections::BTreeSet<(String, String)>>,
 }
 
 impl RunOptions {
@@ -69,17 +76,19 @@ impl RunOptions {
             strict: false,
             concurrency: 32,
             timeout: Duration::from_secs(10),
+            max_rps: None,
+            name: None,
+            only: None,
         }
     }
-}
 
-/// The features folder: `features/` in the working directory, else the repository's.
-pub fn default_features_dir() -> PathBuf {
-    let local = PathBuf::from("features");
-    if local.is_dir() {
-        local
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../features")
+    /// Whether the name filters (`--name`, `--rerun-failed`) keep a scenario.
+    pub fn keeps(&self, feature: &str, name: &str) -> bool {
+        self.name.as_ref().is_none_or(|re| re.is_match(name))
+            && self
+                .only
+                .as_ref()
+                .is_none_or(|o| o.contains(&(feature.to_owned(), name.to_owned())))
     }
 }
 
@@ -115,6 +124,18 @@ pub fn selection(
         .map(str::to_owned)
         .collect();
     (selected, missing)
+}
+
+/// A missing capability as a not-applicable reason names it, with why where the name
+/// alone does not say.
+fn capability_note(c: &str) -> String {
+    match c {
+        "brute_force_allowed" => "brute_force_allowed (the target is not on loopback, and the \
+             brute-force scenarios run against a shared server only when the profile opts in \
+             with [brute_force] remote = true)"
+            .to_owned(),
+        _ => c.to_owned(),
+    }
 }
 
 /// A scenario as `--list` shows it.
@@ -167,7 +188,7 @@ pub fn list(target: &Target, opts: &RunOptions) -> Result<Vec<Listed>, RunError>
         let mut add = |rule: Option<&cucumber::gherkin::Rule>, s: &cucumber::gherkin::Scenario| {
             let tags = all_tags(&feature, rule, s);
             let (selected, missing) = selection(&tags, expr.as_ref(), target);
-            if selected {
+            if selected && opts.keeps(&rel, &s.name) {
                 let rows: usize = s
                     .examples
                     .iter()
@@ -222,6 +243,8 @@ pub fn check_expected_failures(target: &Target, opts: &RunOptions) -> Result<(),
     }
     let mut all = opts.clone();
     all.tags = None;
+    all.name = None;
+    all.only = None;
     let names: std::collections::BTreeSet<String> = list(target, &all)
         .map_err(|e| e.to_string())?
         .into_iter()
@@ -344,6 +367,7 @@ pub async fn preflight_login(target: &Target, timeout: Duration) -> Result<Optio
 pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunError> {
     let expr = tag_expression(opts)?;
     let expr_text = expr.clone();
+    let pace = http::pace::configure(opts.max_rps, Duration::from_secs(target.max_wait));
     let http = http::Http::new(opts.timeout).map_err(|e| RunError::Http(e.to_string()))?;
     let expected = target.expected_failures.clone();
     let ctx = Arc::new(Context {
@@ -362,6 +386,7 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
     let filter_root = root.clone();
     let filter_skipped = skipped.clone();
     let filter_ctx = ctx.clone();
+    let filter_opts = opts.clone();
     let total = list(&ctx.target, opts)
         .map(|l| {
             l.iter()
@@ -383,6 +408,15 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
         .after(|_, _, _, _, w| {
             Box::pin(async move {
                 if let Some(w) = w {
+                    if !w.throttled.is_empty() {
+                        std::panic::panic_any(
+                            mismatch::Mismatch::error(format!(
+                                "the target declined to serve, so its answer says nothing about the requirement (lower --max-rps or --concurrency): {}",
+                                w.throttled.join("; ")
+                            ))
+                            .to_string(),
+                        );
+                    }
                     if !w.stale.is_empty() {
                         std::panic::panic_any(
                             mismatch::Mismatch::error(format!(
@@ -400,7 +434,8 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
             // as not applicable, never as passed.
             let tags = all_tags(f, r, s);
             let (selected, missing) = selection(&tags, expr.as_ref(), &filter_ctx.target);
-            if !selected {
+            if !selected || !filter_opts.keeps(&relative(&filter_root, f.path.as_ref()), &s.name)
+            {
                 return false;
             }
             if missing.is_empty() {
@@ -416,7 +451,11 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
                     tags,
                     outcome: Outcome::NotApplicable(format!(
                         "the target lacks: {}",
-                        missing.join(", ")
+                        missing
+                            .iter()
+                            .map(|c| capability_note(c))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                     failing_step: None,
                     duration_ms: 0,
@@ -454,14 +493,18 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
                     [r.id.clone(), r.level.clone(), r.document.clone()]
                         .into_iter()
                         .collect();
-                if !expr_text.as_ref().is_none_or(|op| op.eval(tags.iter())) {
+                let feature = format!("{}/requirements.tsv", r.document);
+                let name = format!("{}: {}", r.id, r.text);
+                if !expr_text.as_ref().is_none_or(|op| op.eval(tags.iter()))
+                    || !opts.keeps(&feature, &name)
+                {
                     continue;
                 }
                 scenarios.push(ScenarioResult {
-                    feature: format!("{}/requirements.tsv", r.document),
+                    feature,
                     feature_name: "Requirements a black box cannot check".into(),
                     rule: None,
-                    name: format!("{}: {}", r.id, r.text),
+                    name,
                     line: 0,
                     tags,
                     outcome: Outcome::NotApplicable(format!("not checkable over HTTP: {reason}")),
@@ -475,5 +518,8 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
     Ok(RunResult {
         scenarios,
         strict: opts.strict,
+        features_digest: suite::folder_digest(&root).unwrap_or_default(),
+        retried: pace.retried(),
+        stopped: pace.tripped(),
     })
 }

@@ -5,19 +5,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
+use clap::{CommandFactory as _, FromArgMatches as _, Parser};
+use conformance::suite::Suite;
 use conformance::target::embedded::Embedded;
 use conformance::target::{Profile, Target};
-use conformance::{
-    EXIT_CONFORMANT, EXIT_COULD_NOT_RUN, EXIT_NOT_CONFORMANT, RunOptions, default_features_dir, run,
-};
+use conformance::{EXIT_CONFORMANT, EXIT_COULD_NOT_RUN, EXIT_NOT_CONFORMANT, RunOptions, run};
 
 /// Check an OAuth 2.0 authorization server against the conformance features.
 ///
 /// Without --profile, starts the bundled reference server in-process and checks it.
 /// Exit codes: 0 conformant, 1 not conformant, 2 could not run.
 #[derive(Debug, Parser)]
-#[command(name = "oauth2-conformance", version, about, long_about = None)]
+#[command(name = "oauth2-conformance", about, long_about = None)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
@@ -34,12 +33,23 @@ struct Cli {
     /// SHOULD failures also fail the run.
     #[arg(long)]
     strict: bool,
-    /// The features folder.
-    #[arg(long)]
+    /// Run the features of this folder instead of those compiled into the binary (for
+    /// people writing features).
+    #[arg(long, value_name = "DIR")]
     features: Option<PathBuf>,
-    /// Scenarios run at once.
-    #[arg(long, default_value_t = 32)]
-    concurrency: usize,
+    /// Scenarios run at once [default: 32 for a target on loopback, 4 for any other].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    concurrency: Option<u32>,
+    /// At most N requests in any one-second window, bursts and retries included
+    /// [default: no cap for a target on loopback, 20 for any other].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_rps: Option<u32>,
+    /// Run exactly the scenarios that failed or errored in this JSON result.
+    #[arg(long, value_name = "RESULT.json")]
+    rerun_failed: Option<PathBuf>,
+    /// Only scenarios whose name matches this regular expression.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    name: Option<regex::Regex>,
     /// Timeout of every HTTP request, in seconds.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
@@ -98,6 +108,25 @@ fn merge(results: &[PathBuf], html: &PathBuf) -> ExitCode {
     ExitCode::from(EXIT_CONFORMANT)
 }
 
+/// A `--name` value: a regular expression, or a usage error.
+fn parse_regex(s: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(s).map_err(|e| format!("not a regular expression: {e}"))
+}
+
+/// The scenarios that failed or errored in a JSON result, by feature file and name.
+fn failed_in(path: &PathBuf) -> Result<std::collections::BTreeSet<(String, String)>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let report =
+        conformance::report::json::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(report
+        .scenarios
+        .into_iter()
+        .filter(|s| matches!(s.outcome.as_str(), "failed" | "error"))
+        .map(|s| (s.feature, s.name))
+        .collect())
+}
+
 fn could_not_run(msg: &str) -> ExitCode {
     // The reason may quote a page of the target; no secret of the run may reach it.
     let (msg, _) = conformance::http::scrub(msg);
@@ -107,21 +136,50 @@ fn could_not_run(msg: &str) -> ExitCode {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The version names the features compiled in, so two binaries that print the same
+    // line run the same suite.
+    let version: &'static str = Box::leak(conformance::suite::version_text().into_boxed_str());
+    let cli = match Cli::from_arg_matches(&Cli::command().version(version).get_matches()) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     if let Some(Command::Report { results, html }) = &cli.command {
         return merge(results, html);
     }
+    let only = match &cli.rerun_failed {
+        None => None,
+        Some(path) => match failed_in(path) {
+            Ok(set) if set.is_empty() => {
+                println!(
+                    "nothing to rerun: {} has no failed or errored scenario",
+                    path.display()
+                );
+                return ExitCode::from(EXIT_CONFORMANT);
+            }
+            Ok(set) => Some(set),
+            Err(e) => return could_not_run(&e),
+        },
+    };
+    let suite = match &cli.features {
+        Some(dir) => Suite::folder(dir),
+        None => Suite::embedded(),
+    };
+    let suite = match suite {
+        Ok(s) => s,
+        Err(e) => return could_not_run(&format!("cannot prepare the features: {e}")),
+    };
     let started = Instant::now();
     let started_at = conformance::report::json::rfc3339(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
     );
-    let mut opts = RunOptions::new(cli.features.clone().unwrap_or_else(default_features_dir));
+    let mut opts = RunOptions::new(suite.path());
     opts.tags = cli.tags.clone();
     opts.strict = cli.strict;
-    opts.concurrency = cli.concurrency.max(1);
     opts.timeout = Duration::from_secs(cli.timeout.max(1));
+    opts.name = cli.name.clone();
+    opts.only = only;
 
     let (embedded, profile) = match &cli.profile {
         Some(path) => {
@@ -139,6 +197,13 @@ async fn main() -> ExitCode {
             Err(e) => return could_not_run(&format!("{e}")),
         },
     };
+    // Discovery is paced before the target is known: gently, unless it is the bundled
+    // server or the user set the cap.
+    conformance::http::pace::configure(
+        cli.max_rps
+            .or(if embedded.is_some() { None } else { Some(20) }),
+        Duration::from_secs(30),
+    );
     let http = match conformance::http::Http::new(opts.timeout) {
         Ok(h) => h,
         Err(e) => return could_not_run(&e.to_string()),
@@ -151,6 +216,13 @@ async fn main() -> ExitCode {
         target.capabilities.insert("oauth21".to_owned());
         target.capabilities.remove("pkce_optional");
     }
+    // A local server may be pressed hard; a shared one gets a gentle default.
+    let local = target.is_loopback();
+    opts.concurrency = cli
+        .concurrency
+        .map_or(if local { 32 } else { 4 }, |n| n as usize);
+    opts.max_rps = cli.max_rps.or(if local { None } else { Some(20) });
+    conformance::http::pace::configure(opts.max_rps, Duration::from_secs(target.max_wait));
     let name = target.name.clone();
     let target_info = conformance::report::json::TargetInfo {
         name: target.name.clone(),
@@ -208,6 +280,11 @@ async fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return could_not_run(&e.to_string()),
     };
+    if let Some(why) = &result.stopped {
+        return could_not_run(&format!(
+            "{why}; the run was stopped, and its verdicts would say nothing"
+        ));
+    }
     let console = conformance::report::console::render_with(
         &result,
         &name,

@@ -69,10 +69,13 @@ impl TokenSet {
             (None, Some(n)) => (n, "[lifetimes].access_token"),
             (None, None) => return None,
         };
-        (age > lifetime as f64).then(|| {
+        // Servers count lifetimes in whole seconds, so a token may die up to a second
+        // before its lifetime is over by the runner's clock.
+        (age + 1.0 > lifetime as f64).then(|| {
             format!(
-                "the access token was {age:.1} s old when used, past {source} = {lifetime}: \
-                 lengthen the lifetimes or lower --concurrency"
+                "the access token was {age:.1} s old when used, within a second of {source} = \
+                 {lifetime} or past it (servers count whole seconds): lengthen the lifetimes \
+                 or lower --concurrency"
             )
         })
     }
@@ -118,9 +121,10 @@ impl CodeGrant {
     pub fn expired_note(&self, lifetime: Option<u64>) -> Option<String> {
         let lifetime = lifetime?;
         let age = self.issued_at.elapsed().as_secs_f64();
-        (age > lifetime as f64).then(|| {
+        (age + 1.0 > lifetime as f64).then(|| {
             format!(
-                "the code was {age:.1} s old when redeemed, past [lifetimes].code = {lifetime}: \
+                "the code was {age:.1} s old when redeemed, within a second of \
+                 [lifetimes].code = {lifetime} or past it (servers count whole seconds): \
                  lengthen the lifetimes or lower --concurrency"
             )
         })
@@ -169,6 +173,13 @@ pub struct OAuthWorld {
     /// What each redemption of the codes of those requests ended in, for the steps
     /// that compare two answers.
     pub token_answers: Vec<String>,
+    /// Set by the steps that provoke a throttle: from then on, the scenario's `429` and
+    /// `503` answers reach its steps as they are, never waited out and retried.
+    pub observe_throttle: bool,
+    /// Answers in which the target declined to serve (`429`, `503`) after the one
+    /// patient retry: they say nothing about a requirement, so the scenario ends as an
+    /// error, whatever its steps concluded.
+    pub throttled: Vec<String>,
 }
 
 impl OAuthWorld {
@@ -191,6 +202,8 @@ impl OAuthWorld {
             expiry_intended: false,
             auth_answers: Vec::new(),
             token_answers: Vec::new(),
+            observe_throttle: false,
+            throttled: Vec::new(),
         })
     }
 
@@ -303,6 +316,21 @@ impl OAuthWorld {
         if let Some(n) = note {
             if x.status >= 400 && !self.expiry_intended && !self.stale.contains(&n) {
                 self.stale.push(n);
+            }
+        }
+    }
+
+    /// Notes an answer in which the target declined to serve (`429 Too Many Requests`
+    /// or `503 Service Unavailable`), unless the scenario provokes that on purpose.
+    pub fn note_if_throttled(&mut self, x: &Exchange) {
+        if matches!(x.status, 429 | 503) && !self.observe_throttle {
+            let n = format!(
+                "{} {} was answered {} (a Retry-After within [lifetimes].max_wait is waited \
+                 out once before this)",
+                x.method, x.url, x.status
+            );
+            if !self.throttled.contains(&n) {
+                self.throttled.push(n);
             }
         }
     }

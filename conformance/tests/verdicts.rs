@@ -12,7 +12,9 @@
 mod proxy;
 
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use conformance::report::{Outcome, RunResult, ScenarioResult};
 use conformance::target::embedded::Embedded;
@@ -63,8 +65,18 @@ impl Setup {
 
     /// Runs the scenarios `tags` selects.
     async fn run(self, tags: &str) -> Result<RunResult, String> {
+        self.run_with(tags, None).await
+    }
+
+    /// Runs the scenarios `tags` selects, at most `max_rps` requests a second.
+    async fn run_with(self, tags: &str, max_rps: Option<u32>) -> Result<RunResult, String> {
         let mut opts = RunOptions::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../features"));
         opts.tags = Some(tags.to_owned());
+        opts.max_rps = max_rps;
+        if max_rps.is_some() {
+            // As the CLI does for a target that is not on loopback.
+            opts.concurrency = 4;
+        }
         let result = run(self.target, &opts).await;
         self.server.stop().await;
         let result = result.map_err(|e| e.to_string())?;
@@ -171,7 +183,7 @@ async fn failed_setup_is_an_error() -> Result<(), String> {
         "every scenario whose Background failed is an error",
         |s| {
             matches!(&s.outcome, Outcome::Error(why)
-            if why.contains("s old when redeemed, past [lifetimes].code = 1"))
+            if why.contains("s old when redeemed, within a second of [lifetimes].code = 1"))
                 && s.failing_step
                     .as_deref()
                     .is_some_and(|f| f.starts_with("Given"))
@@ -447,6 +459,182 @@ async fn allowed_omission_is_checked() -> Result<(), String> {
     )
 }
 
+/// Records when each request reached the proxy.
+struct Arrivals(Arc<Mutex<Vec<Instant>>>);
+impl Rule for Arrivals {
+    fn before(&self, _req: &mut Req) -> Option<Resp> {
+        if let Ok(mut a) = self.0.lock() {
+            a.push(Instant::now());
+        }
+        None
+    }
+}
+
+/// The most requests any one-second window of `arrivals` holds.
+fn busiest_second(arrivals: &[Instant]) -> usize {
+    let mut a = arrivals.to_vec();
+    a.sort();
+    (0..a.len())
+        .map(|i| {
+            a[i..]
+                .iter()
+                .take_while(|t| **t - a[i] < Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The revocation scenarios through a proxy that counts arrivals; the arrivals of the
+/// run (discovery excluded).
+async fn arrivals_of_a_run(max_rps: Option<u32>) -> Result<(RunResult, Vec<Instant>), String> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    // Lifetimes long enough for a paced run: a cap slows every scenario down.
+    let setup = Setup::start(
+        Arrivals(seen.clone()),
+        |p| {
+            p.lifetimes.code = Some(60);
+            p.lifetimes.access_token = Some(60);
+        },
+        |c| {
+            c.code_ttl = 60;
+            c.access_token_ttl = 60;
+        },
+    )
+    .await?;
+    if let Ok(mut s) = seen.lock() {
+        s.clear();
+    }
+    let r = setup.run_with("@rfc7009", max_rps).await?;
+    let arrivals = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    Ok((r, arrivals))
+}
+
+/// `--max-rps`: counted where the target sees them, no one-second window holds more
+/// requests than the cap, and the verdicts do not change; without the cap the same run
+/// is far busier (so the count can fail).
+async fn max_rps_caps_every_window() -> Result<(), String> {
+    const CAP: u32 = 6;
+    let (free, free_arrivals) = arrivals_of_a_run(None).await?;
+    let (capped, arrivals) = arrivals_of_a_run(Some(CAP)).await?;
+    all(
+        &capped,
+        "every revocation scenario passes under the cap",
+        |s| !matches!(s.outcome, Outcome::Failed(_) | Outcome::Error(_)),
+    )?;
+    let outcomes = |r: &RunResult| -> Vec<(String, usize, String)> {
+        r.scenarios
+            .iter()
+            .map(|s| {
+                (
+                    s.feature.clone(),
+                    s.line,
+                    format!("{:?}", s.outcome).chars().take(12).collect(),
+                )
+            })
+            .collect()
+    };
+    if outcomes(&free) != outcomes(&capped) {
+        return Err("the cap changed a verdict".into());
+    }
+    if arrivals.len() < 3 * CAP as usize {
+        return Err(format!(
+            "only {} requests: too few to test the cap",
+            arrivals.len()
+        ));
+    }
+    let busiest = busiest_second(&arrivals);
+    if busiest > CAP as usize {
+        return Err(format!(
+            "a one-second window held {busiest} requests under --max-rps {CAP} ({} in all)",
+            arrivals.len()
+        ));
+    }
+    let free_busiest = busiest_second(&free_arrivals);
+    if free_busiest <= CAP as usize {
+        return Err(format!(
+            "without a cap the busiest second held only {free_busiest} requests: the \
+             measurement cannot tell a cap from none"
+        ));
+    }
+    Ok(())
+}
+
+/// Answers every third token request with `429 Too Many Requests` and `Retry-After`
+/// itself, without forwarding it.
+struct Throttles {
+    seen: AtomicUsize,
+    retry_after: &'static str,
+    /// Bodies answered 429 once: sent again, they go through.
+    throttled: Mutex<Vec<Vec<u8>>>,
+}
+impl Throttles {
+    fn new(retry_after: &'static str) -> Self {
+        Self {
+            seen: AtomicUsize::new(0),
+            retry_after,
+            throttled: Mutex::new(Vec::new()),
+        }
+    }
+}
+impl Rule for Throttles {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        if req.path != TOKEN || self.seen.fetch_add(1, Ordering::Relaxed) % 3 != 2 {
+            return None;
+        }
+        let Ok(mut t) = self.throttled.lock() else {
+            return None;
+        };
+        if t.contains(&req.body) {
+            return None;
+        }
+        t.push(req.body.clone());
+        let mut r = Resp::json(429, &serde_json::json!({"error": "slow_down"}));
+        r.set_header("retry-after", Some(self.retry_after.to_owned()));
+        Some(r)
+    }
+}
+
+/// A 429 with a `Retry-After` within `[lifetimes].max_wait` is waited out and retried
+/// before any step judges it: the verdicts are those of an unthrottled server, and the
+/// result counts the waits. A `Retry-After` beyond it is judged as it is.
+async fn throttle_is_waited_out() -> Result<(), String> {
+    let setup = Setup::start(Throttles::new("1"), |_| {}, |_| {}).await?;
+    let r = setup.run("@rfc7009").await?;
+    all(
+        &r,
+        "every revocation scenario passes once 429s are waited out",
+        |s| !matches!(s.outcome, Outcome::Failed(_) | Outcome::Error(_)),
+    )?;
+    if r.retried == 0 {
+        return Err("no 429 was counted as waited out".into());
+    }
+    let setup = Setup::start(Throttles::new("3600"), |_| {}, |_| {}).await?;
+    let r = setup.run("@rfc7009").await?;
+    if r.retried != 0 {
+        return Err(format!("{} waits of an hour were counted", r.retried));
+    }
+    // Not waited out, the 429 reaches the steps, and every scenario that met one is
+    // an error (the target declined to serve), never a verdict on its requirement.
+    let met: Vec<&ScenarioResult> = r
+        .scenarios
+        .iter()
+        .filter(|s| !matches!(s.outcome, Outcome::Passed | Outcome::NotApplicable(_)))
+        .collect();
+    if met.is_empty() {
+        return Err("a 429 that asks for an hour reached no step".into());
+    }
+    let wrong: Vec<String> = met
+        .iter()
+        .filter(|s| !matches!(&s.outcome, Outcome::Error(m) if m.contains("declined to serve") || m.contains("429")))
+        .map(|s| describe(s))
+        .collect();
+    if !wrong.is_empty() {
+        return Err(format!("a 429 judged as a verdict: {}", wrong.join(" | ")));
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
         println!("verdicts: test");
@@ -463,7 +651,13 @@ fn main() -> ExitCode {
         }
     };
     type Case = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>;
-    let cases: [(&str, Case); 10] = [
+    let cases: [(&str, Case); 12] = [
+        ("max_rps_caps_every_window", || {
+            Box::pin(max_rps_caps_every_window())
+        }),
+        ("throttle_is_waited_out", || {
+            Box::pin(throttle_is_waited_out())
+        }),
         ("profile_gap_is_not_applicable", || {
             Box::pin(profile_gap_is_not_applicable())
         }),

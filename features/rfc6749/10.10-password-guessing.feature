@@ -1,4 +1,4 @@
-@rfc6749 @slow @serial @needs.brute_force_protection
+@rfc6749 @slow @serial @needs.brute_force_protection @needs.brute_force_allowed
 Feature: Protection against password guessing (RFC 6749 §4.3.2, §10.10)
 
   Whoever can send passwords to the token endpoint or to the login page can try one
@@ -13,7 +13,9 @@ Feature: Protection against password guessing (RFC 6749 §4.3.2, §10.10)
   a Retry-After header (RFC 6585 §4) and a block that ends by itself, so an attacker
   cannot lock the owner out for good, are checked as an optional countermeasure. The
   scenarios use accounts of their own, never the primary or secondary user, run one at
-  a time, and send at most `[brute_force].max_attempts` wrong passwords.
+  a time, and send at most `[brute_force].max_attempts` wrong passwords. Against a
+  server that is not on loopback (a shared staging or production deployment) they run
+  only when the profile opts in with `[brute_force] remote = true`.
 
   Rule: Repeated wrong passwords at the token endpoint are refused for a while, the right one too (§4.3.2)
 

@@ -12,6 +12,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 mod failure;
 mod form;
+pub mod pace;
 mod redact;
 
 pub use form::{decode, decode_pairs, encode, encode_pairs, excerpt, lowercase_escapes};
@@ -269,8 +270,40 @@ impl Http {
 
     /// Sends a request and records the exchange: the body is read up to [`BODY_CAP`],
     /// and every failure is said in words (timed out, connection closed, not HTTP, body
-    /// too big).
+    /// too big). The request waits for its slot under the run's rate cap, and a `429` or
+    /// `503` with a `Retry-After` of at most the run's longest wait is waited out and
+    /// sent once more (see [`pace`]); after the circuit breaker tripped, nothing is sent.
     pub async fn send(&self, out: Outgoing) -> Result<Exchange, SendError> {
+        let pace = pace::current();
+        if let Some(why) = pace.tripped() {
+            return Err(SendError {
+                method: out.method.to_string(),
+                url: redact_url(&out.url),
+                reason: format!("not sent: {why}"),
+                unreachable: false,
+            });
+        }
+        let lane = pace.lane().await;
+        let first = self.send_once(&out, &pace).await;
+        drop(lane);
+        let first = first?;
+        if matches!(first.status, 429 | 503) && !pace::throttle_observed() {
+            let wait = first
+                .header("retry-after")
+                .and_then(|v| pace::retry_after_seconds(v, std::time::SystemTime::now()))
+                .map(Duration::from_secs);
+            if let Some(wait) = wait.filter(|w| *w <= pace.max_wait()) {
+                pace.count_retry();
+                tokio::time::sleep(wait).await;
+                let _lane = pace.lane().await;
+                return self.send_once(&out, &pace).await;
+            }
+        }
+        Ok(first)
+    }
+
+    /// One request, no retry; tells `pace` whether an answer came.
+    async fn send_once(&self, out: &Outgoing, pace: &pace::Pace) -> Result<Exchange, SendError> {
         let fail = |reason: String, unreachable: bool| SendError {
             method: out.method.to_string(),
             url: redact_url(&out.url),
@@ -310,8 +343,11 @@ impl Http {
             // The URL (which may carry secrets in its query) is already in the message,
             // redacted; the error's own copy is dropped.
             let e = e.without_url();
-            fail(failure::reason(&e, self.timeout, None), unreachable)
+            let reason = failure::reason(&e, self.timeout, None);
+            pace.transport_failed(&reason);
+            fail(reason, unreachable)
         })?;
+        pace.answered();
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let media = headers
@@ -344,7 +380,9 @@ impl Http {
                 Ok(None) => break,
                 Err(e) => {
                     let e = e.without_url();
-                    return Err(fail(failure::reason(&e, self.timeout, Some(status)), false));
+                    let reason = failure::reason(&e, self.timeout, Some(status));
+                    pace.transport_failed(&reason);
+                    return Err(fail(reason, false));
                 }
             }
         }

@@ -148,5 +148,14 @@ pub fn render_with(
         run.scenarios.len(),
         elapsed.as_secs_f64()
     );
+    if run.retried > 0 {
+        let _ = writeln!(
+            out,
+            "{} answer{} of 429 or 503 with Retry-After {} waited out and retried once before being judged",
+            run.retried,
+            if run.retried == 1 { "" } else { "s" },
+            if run.retried == 1 { "was" } else { "were" }
+        );
+    }
     out
 }

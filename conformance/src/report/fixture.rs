@@ -98,6 +98,9 @@ pub fn run() -> RunResult {
             ),
         ],
         strict: false,
+        features_digest: "0123456789ab".to_owned(),
+        retried: 2,
+        stopped: None,
     }
 }
 

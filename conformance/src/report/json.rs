@@ -75,6 +75,10 @@ pub struct Summary {
     pub expected_failures: usize,
     /// Unexpected passes.
     pub unexpected_passes: usize,
+    /// `429` / `503` answers with `Retry-After` that were waited out and retried once
+    /// before any step judged them (absent in older files).
+    #[serde(default)]
+    pub retried_after_throttle: usize,
 }
 
 /// One scenario.
@@ -167,7 +171,10 @@ fn scenario(run: &RunResult, s: &ScenarioResult) -> Scenario {
 
 /// Builds the report of a run.
 pub fn build(run: &RunResult, target: TargetInfo, started_at: String, duration_ms: u64) -> Report {
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        retried_after_throttle: run.retried,
+        ..Summary::default()
+    };
     for s in &run.scenarios {
         match s.outcome {
             Outcome::Passed => summary.passed += 1,
@@ -183,7 +190,7 @@ pub fn build(run: &RunResult, target: TargetInfo, started_at: String, duration_m
         tool: Tool {
             name: "oauth2-conformance".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            features_digest: String::new(),
+            features_digest: run.features_digest.clone(),
         },
         target,
         started_at,

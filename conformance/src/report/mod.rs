@@ -179,6 +179,12 @@ pub struct RunResult {
     pub scenarios: Vec<ScenarioResult>,
     /// Whether SHOULD failures count.
     pub strict: bool,
+    /// The digest of the features that ran ([`crate::suite::folder_digest`]).
+    pub features_digest: String,
+    /// How many `429` / `503` answers were waited out and retried.
+    pub retried: usize,
+    /// Why the circuit breaker stopped the run, if it did: its verdicts say nothing.
+    pub stopped: Option<String>,
 }
 
 impl RunResult {
@@ -281,7 +287,13 @@ mod tests {
     /// whatever else happened; SHOULD failures count only with --strict.
     #[test]
     fn verdicts() {
-        let run = |strict, scenarios| RunResult { scenarios, strict };
+        let run = |strict, scenarios| RunResult {
+            scenarios,
+            strict,
+            features_digest: String::new(),
+            retried: 0,
+            stopped: None,
+        };
         let error = || scenario("must", Outcome::Error("setup".into()));
         let must = || scenario("must", Outcome::Failed("x".into()));
         let should = || scenario("should", Outcome::Failed("x".into()));

@@ -158,7 +158,10 @@ async fn run_authorization(w: &mut OAuthWorld, a: Authorization<'_>) -> Check {
         approve: a.approve,
         stop_before: None,
     };
-    let (resp, _) = browser.visit(first, &visit).await.map_err(login_failed)?;
+    let (resp, _) =
+        crate::http::pace::observing_throttle_if(w.observe_throttle, browser.visit(first, &visit))
+            .await
+            .map_err(login_failed)?;
     record(w, resp);
     w.code = None;
     if let Some(code) = w

@@ -11,6 +11,7 @@ use cucumber::{then, when};
 use super::authorize::{authorization_url, default_request, login_failed, random};
 use super::params::{AuthVariant, ClientParam, UserParam};
 use super::token::token_request;
+use crate::http::pace::{observing_throttle, retry_after_seconds};
 use crate::http::{Exchange, Outgoing};
 use crate::login::{Browser, Visit};
 use crate::mismatch::{Check, Mismatch, ensure};
@@ -23,20 +24,9 @@ fn wrong_password() -> Secret {
     Secret::new(format!("wrong-{}", random()))
 }
 
-/// The seconds a `Retry-After` value asks to wait: delay-seconds, or an HTTP-date
-/// (RFC 9110 §10.2.3), rounded up; `None` when it is neither.
-pub fn retry_after_seconds(value: &str, now: SystemTime) -> Option<u64> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(secs);
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    let wait = at.duration_since(now).unwrap_or(Duration::ZERO);
-    Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
-}
-
 #[when(expr = "the {client} client keeps sending wrong passwords for the {user} user")]
 async fn wrong_passwords(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Check {
+    w.observe_throttle = true;
     let user = w.user(u.0)?;
     for _ in 0..w.target().max_attempts {
         let params = vec![
@@ -56,6 +46,7 @@ async fn wrong_passwords(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Ch
 
 #[when(expr = "the {user} user keeps signing in with wrong passwords for the {client} client")]
 async fn wrong_sign_ins(w: &mut OAuthWorld, u: UserParam, c: ClientParam) -> Check {
+    w.observe_throttle = true;
     for _ in 0..w.target().max_attempts {
         let x = wrong_sign_in(w, c.0, u.0).await?;
         // Until something other than the login form again (200, or a redirect that
@@ -95,17 +86,19 @@ async fn wrong_sign_in(
         approve: true,
         stop_before: Some(0),
     };
-    let (resp, submission) = browser
-        .visit(Outgoing::new(reqwest::Method::GET, url), &visit)
-        .await
-        .map_err(login_failed)?;
+    let (resp, submission) =
+        observing_throttle(browser.visit(Outgoing::new(reqwest::Method::GET, url), &visit))
+            .await
+            .map_err(login_failed)?;
     let Some(submission) = submission else {
         return Err(Mismatch::new(
             "a login page with a password field",
             format!("the authorization request ended at status {}", resp.status),
         ));
     };
-    let x = browser.send(submission).await.map_err(login_failed)?;
+    let x = observing_throttle(browser.send(submission))
+        .await
+        .map_err(login_failed)?;
     w.last = Some(x.clone());
     w.auth_response = None;
     Ok(x)

@@ -33,7 +33,9 @@ use params::AuthVariant;
 
 /// Sends a request and remembers the exchange as the last one.
 pub async fn send(w: &mut OAuthWorld, out: Outgoing) -> Result<Exchange, Mismatch> {
-    let x = w.ctx.http.send(out).await?;
+    let x =
+        crate::http::pace::observing_throttle_if(w.observe_throttle, w.ctx.http.send(out)).await?;
+    w.note_if_throttled(&x);
     w.last = Some(x.clone());
     Ok(x)
 }

@@ -481,6 +481,7 @@ async fn in_body_of_type(w: &mut OAuthWorld, method: String, media_type: String)
     };
     let out = Outgoing::new(method, r.url).raw_body(&content_type, body.into_bytes());
     let mut x = w.ctx.http.send(out).await?;
+    w.note_if_throttled(&x);
     x.request_body = Some(format!("access_token=[redacted] as {media_type}"));
     w.note_stale_token(&x, t.expose());
     w.last = Some(x);

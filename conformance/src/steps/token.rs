@@ -300,6 +300,10 @@ pub async fn parallel(w: &mut OAuthWorld, out: Outgoing, n: usize) {
         async move { http.send(out).await.map_err(|e| e.to_string()) }
     });
     w.batch = futures::future::join_all(futures).await;
+    let answers: Vec<Exchange> = w.batch.iter().flatten().cloned().collect();
+    for x in &answers {
+        w.note_if_throttled(x);
+    }
 }
 
 #[then(expr = "at most one of the parallel requests succeeds")]

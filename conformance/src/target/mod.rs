@@ -218,6 +218,25 @@ pub enum TargetError {
 }
 
 impl Target {
+    /// Whether every URL the target is known by (issuer and endpoints) is on loopback:
+    /// a local server that a run may press hard.
+    pub fn is_loopback(&self) -> bool {
+        let e = &self.endpoints;
+        let urls: Vec<&String> = [
+            self.issuer.as_ref(),
+            e.authorization.as_ref(),
+            e.token.as_ref(),
+            e.revocation.as_ref(),
+            e.introspection.as_ref(),
+            e.metadata.as_ref(),
+            self.resource.as_ref().map(|r| &r.url),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        !urls.is_empty() && urls.iter().all(|u| crate::http::pace::is_loopback(u))
+    }
+
     /// Whether the target has a capability.
     pub fn has(&self, capability: &str) -> bool {
         self.capabilities.contains(capability)
@@ -572,6 +591,11 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
         false,
     );
     flag("brute_force_protection", c.brute_force_protection, false);
+    flag(
+        "brute_force_allowed",
+        Some(t.is_loopback() || p.brute_force.remote),
+        false,
+    );
     flag("oauth21", c.oauth21, false);
     // Known not to support plain: the profile says so, or the metadata lists the
     // methods without it. Unknown (no list, no setting) is not "unsupported".

@@ -240,6 +240,11 @@ pub struct BruteForceProfile {
     /// The most wrong passwords a scenario sends before it expects a refusal.
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
+    /// Whether the brute-force scenarios may run against a target that is not on
+    /// loopback (they lock accounts and send bursts of wrong passwords, so a shared or
+    /// production server must opt in).
+    #[serde(default)]
+    pub remote: bool,
 }
 
 fn default_max_attempts() -> u32 {
@@ -250,6 +255,7 @@ impl Default for BruteForceProfile {
     fn default() -> Self {
         Self {
             max_attempts: default_max_attempts(),
+            remote: false,
         }
     }
 }
