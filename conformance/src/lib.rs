@@ -410,10 +410,13 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
                 if let Some(w) = w {
                     if !w.throttled.is_empty() {
                         std::panic::panic_any(
-                            mismatch::Mismatch::error(format!(
-                                "the target declined to serve, so its answer says nothing about the requirement (lower --max-rps or --concurrency): {}",
-                                w.throttled.join("; ")
-                            ))
+                            mismatch::Mismatch::new(
+                                "answers the checks can judge (the target declined to serve, \
+                                 so its answer says nothing about the requirement: lower \
+                                 --max-rps or --concurrency)",
+                                w.throttled.join("; "),
+                            )
+                            .into_error()
                             .to_string(),
                         );
                     }

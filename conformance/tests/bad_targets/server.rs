@@ -33,11 +33,13 @@ pub enum Mode {
     SlowDrip,
     /// A `Content-Length` that is not a number.
     BadLength,
+    /// `429 Too Many Requests` with `Retry-After: 1` to everything.
+    Throttled,
 }
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 11] = [
+    pub const ALL: [Mode; 12] = [
         Mode::Hang,
         Mode::CloseAtOnce,
         Mode::CloseMidBody,
@@ -49,7 +51,22 @@ impl Mode {
         Mode::RedirectPingPong,
         Mode::SlowDrip,
         Mode::BadLength,
+        Mode::Throttled,
     ];
+
+    /// Whether every request to this server fails below HTTP (no answer, or not one
+    /// that can be read): the circuit breaker stops a whole run against it.
+    pub fn transport_fails(self) -> bool {
+        matches!(
+            self,
+            Mode::Hang
+                | Mode::CloseAtOnce
+                | Mode::CloseMidBody
+                | Mode::Garbage
+                | Mode::SlowDrip
+                | Mode::BadLength
+        )
+    }
 }
 
 /// Ten megabytes, the size of the huge bodies.
@@ -206,6 +223,15 @@ async fn answer(stream: &mut TcpStream, mode: Mode, path: &str) -> std::io::Resu
                 sent += chunk.len();
             }
             stream.write_all(b"0\r\n\r\n").await
+        }
+        Mode::Throttled => {
+            let body = "{\"error\":\"slow_down\"}";
+            let head = format!(
+                "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nretry-after: 1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(body.as_bytes()).await
         }
         Mode::Html => {
             let body = "<!doctype html><html><head><title>Maintenance</title></head>\
