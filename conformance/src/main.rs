@@ -1,7 +1,7 @@
 //! `oauth2-conformance`: run the features against the bundled server (no arguments) or
 //! a target profile, print the summary, exit 0 / 1 / 2.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -86,6 +86,22 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         html: PathBuf,
     },
+    /// Compare two JSON results: what regressed, was fixed, is new or gone, per scenario
+    /// and per requirement. Exit codes: 0 no regression, 1 regressions, 2 unreadable input.
+    Diff {
+        /// The earlier result (written with --json).
+        #[arg(value_name = "BASE.json")]
+        base: PathBuf,
+        /// The later result.
+        #[arg(value_name = "NEW.json")]
+        new: PathBuf,
+        /// Also write the changes as a GitHub-flavoured Markdown table.
+        #[arg(long, value_name = "PATH")]
+        markdown: Option<PathBuf>,
+        /// Also write the regressions as JUnit XML (one test case each).
+        #[arg(long, value_name = "PATH")]
+        junit: Option<PathBuf>,
+    },
 }
 
 /// `oauth2-conformance report A.json B.json --html matrix.html`.
@@ -127,6 +143,30 @@ fn failed_in(path: &PathBuf) -> Result<std::collections::BTreeSet<(String, Strin
         .collect())
 }
 
+/// `oauth2-conformance diff BASE.json NEW.json [--markdown PATH] [--junit PATH]`.
+fn diff(base: &Path, new: &Path, markdown: Option<&Path>, junit: Option<&Path>) -> ExitCode {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| conformance::report::diff::parse(&text))
+            .map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let (base, new) = match (read(base), read(new)) {
+        (Ok(b), Ok(n)) => (b, n),
+        (Err(e), _) | (_, Err(e)) => return could_not_run(&e),
+    };
+    let diff = conformance::report::diff::compare(&base, &new);
+    for (path, text) in [(markdown, diff.markdown()), (junit, diff.junit())] {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(path, text) {
+                return could_not_run(&format!("cannot write {}: {e}", path.display()));
+            }
+        }
+    }
+    print!("{}", diff.console());
+    ExitCode::from(diff.exit_code())
+}
+
 fn could_not_run(msg: &str) -> ExitCode {
     // The reason may quote a page of the target; no secret of the run may reach it.
     let (msg, _) = conformance::http::scrub(msg);
@@ -145,6 +185,15 @@ async fn main() -> ExitCode {
     };
     if let Some(Command::Report { results, html }) = &cli.command {
         return merge(results, html);
+    }
+    if let Some(Command::Diff {
+        base,
+        new,
+        markdown,
+        junit,
+    }) = &cli.command
+    {
+        return diff(base, new, markdown.as_deref(), junit.as_deref());
     }
     let only = match &cli.rerun_failed {
         None => None,

@@ -3,6 +3,7 @@
 
 pub mod collect;
 pub mod console;
+pub mod diff;
 pub mod html;
 pub mod json;
 pub mod junit;
