@@ -266,11 +266,9 @@ async fn main() -> ExitCode {
         target.capabilities.remove("pkce_optional");
     }
     // A local server may be pressed hard; a shared one gets a gentle default.
-    let local = target.is_loopback();
-    opts.concurrency = cli
-        .concurrency
-        .map_or(if local { 32 } else { 4 }, |n| n as usize);
-    opts.max_rps = cli.max_rps.or(if local { None } else { Some(20) });
+    let (concurrency, max_rps) = target.load_defaults();
+    opts.concurrency = cli.concurrency.map_or(concurrency, |n| n as usize);
+    opts.max_rps = cli.max_rps.or(max_rps);
     conformance::http::pace::configure(opts.max_rps, Duration::from_secs(target.max_wait));
     let name = target.name.clone();
     let target_info = conformance::report::json::TargetInfo {

@@ -6,7 +6,8 @@
 //!    checkout root itself as debug information's compilation folder); a copy of it,
 //!    run from a temporary folder with `--features` unset, checks the bundled server and
 //!    gets the same verdicts as the in-tree run with `--features <checkout>/features`,
-//!    and both record the digest `--version` prints.
+//!    and both record the digest `--version` prints; its JUnit is valid against the
+//!    project's schema (`xmllint`).
 //! 2. `diff` of those two bundled runs: exit 0. `diff` of the bundled run and a run
 //!    against the bundled server behind a proxy that drops `Cache-Control: no-store`
 //!    from token responses: exit 1, naming exactly the scenarios that passed before and
@@ -134,15 +135,30 @@ fn same_verdicts_without_checkout(tmp: &Path) -> Result<(PathBuf, PathBuf), Stri
         .ok_or_else(|| format!("--version does not name the features digest: {version:?}"))?
         .to_owned();
     let outside = away.join("outside.json");
+    let junit = away.join("outside.xml");
     let o = Command::new(&copy)
         .current_dir(&away)
         .env("NO_COLOR", "1")
         .arg("--json")
         .arg(&outside)
+        .arg("--junit")
+        .arg(&junit)
         .output()
         .map_err(|e| e.to_string())?;
     if o.status.code() != Some(0) {
         return Err(format!("the copy outside the checkout: {}", text(&o)));
+    }
+    // The JUnit of a whole real run is valid against the project's schema.
+    let schema = root().join("conformance/tests/junit/junit.xsd");
+    let lint = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&schema)
+        .arg(&junit)
+        .output()
+        .map_err(|e| format!("cannot run xmllint (apt-get install libxml2-utils): {e}"))?;
+    if !lint.status.success() {
+        return Err(format!("the JUnit of a real run: {}", text(&lint)));
     }
     let inside = tmp.join("inside.json");
     let features = root().join("features");

@@ -237,6 +237,17 @@ impl Target {
         !urls.is_empty() && urls.iter().all(|u| crate::http::pace::is_loopback(u))
     }
 
+    /// How hard a run presses this target unless told: `(scenarios at once, requests a
+    /// second)`: 32 and no cap for a server on loopback, 4 and 20 for any other host
+    /// (a shared staging or production deployment).
+    pub fn load_defaults(&self) -> (usize, Option<u32>) {
+        if self.is_loopback() {
+            (32, None)
+        } else {
+            (4, Some(20))
+        }
+    }
+
     /// Whether the target has a capability.
     pub fn has(&self, capability: &str) -> bool {
         self.capabilities.contains(capability)
@@ -661,4 +672,39 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
         set.insert("token_expiry".into());
     }
     set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn target(issuer: &str, brute_force: &str) -> Target {
+        let text = format!(
+            "name = \"t\"\nissuer = \"{issuer}\"\n[endpoints]\ntoken = \"{issuer}/token\"\n\
+             [capabilities]\nmetadata = false\nbrute_force_protection = true\n\
+             [users.throttled]\nusername = \"u\"\npassword = \"p\"\n{brute_force}"
+        );
+        let profile = match Profile::from_toml(&text) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        let http = Http::new(std::time::Duration::from_secs(1)).unwrap();
+        Target::resolve(profile, None, &http).await.unwrap()
+    }
+
+    /// A server on loopback is pressed hard; any other gets 4 scenarios at once and 20
+    /// requests a second, and the brute-force scenarios only when its profile opts in.
+    #[tokio::test]
+    async fn remote_targets_are_spared() {
+        let local = target("http://127.0.0.1:8080", "").await;
+        assert_eq!(local.load_defaults(), (32, None));
+        assert!(local.has("brute_force_allowed"));
+        let remote = target("https://as.example", "").await;
+        assert_eq!(remote.load_defaults(), (4, Some(20)));
+        assert!(!remote.has("brute_force_allowed"));
+        assert!(remote.has("brute_force_protection"));
+        let opted_in = target("https://as.example", "[brute_force]\nremote = true\n").await;
+        assert!(opted_in.has("brute_force_allowed"));
+        assert_eq!(opted_in.load_defaults(), (4, Some(20)));
+    }
 }
