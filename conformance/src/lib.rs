@@ -188,24 +188,40 @@ pub fn list(target: &Target, opts: &RunOptions) -> Result<Vec<Listed>, RunError>
         let mut add = |rule: Option<&cucumber::gherkin::Rule>, s: &cucumber::gherkin::Scenario| {
             let tags = all_tags(&feature, rule, s);
             let (selected, missing) = selection(&tags, expr.as_ref(), target);
-            if selected && opts.keeps(&rel, &s.name) {
-                let rows: usize = s
-                    .examples
+            if !selected {
+                return;
+            }
+            // An outline runs once per example row, named with the row's values, as
+            // the results name it (and as --name and --rerun-failed match it).
+            let runs: Vec<(String, usize)> = if s.examples.is_empty() {
+                vec![(s.name.clone(), s.position.line)]
+            } else {
+                s.examples
                     .iter()
-                    .map(|e| {
-                        e.table
-                            .as_ref()
-                            .map_or(0, |t| t.rows.len().saturating_sub(1))
+                    .filter_map(|e| e.table.as_ref())
+                    .flat_map(|t| {
+                        let header = t.rows.first().cloned().unwrap_or_default();
+                        t.rows.iter().enumerate().skip(1).map(move |(i, row)| {
+                            let mut name = s.name.clone();
+                            for (k, v) in header.iter().zip(row) {
+                                name = name.replace(&format!("<{k}>"), v);
+                            }
+                            (name, t.position.line + i)
+                        })
                     })
-                    .sum();
-                out.push(Listed {
-                    feature: rel.clone(),
-                    line: s.position.line,
-                    name: s.name.clone(),
-                    tags,
-                    missing,
-                    runs: if s.examples.is_empty() { 1 } else { rows },
-                });
+                    .collect()
+            };
+            for (name, line) in runs {
+                if opts.keeps(&rel, &name) {
+                    out.push(Listed {
+                        feature: rel.clone(),
+                        line,
+                        name,
+                        tags: tags.clone(),
+                        missing: missing.clone(),
+                        runs: 1,
+                    });
+                }
             }
         };
         for s in &feature.scenarios {
