@@ -363,6 +363,15 @@ fn rerun_and_name(tmp: &Path, broken: &Path) -> Result<(), String> {
             failed.difference(&ran).collect::<Vec<_>>()
         ));
     }
+    // --list selects the same scenarios (outline rows by their expanded names).
+    let o = cli(
+        tmp,
+        &["--rerun-failed", &broken.display().to_string(), "--list"],
+    )?;
+    let listed = String::from_utf8_lossy(&o.stdout).into_owned();
+    if !listed.contains(&format!("\n{} scenarios selected", failed.len())) {
+        return Err(format!("--rerun-failed --list: {}", text(&o)));
+    }
     let o = cli(
         tmp,
         &[
