@@ -44,6 +44,9 @@ struct Cli {
     /// [default: no cap for a target on loopback, 20 for any other].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_rps: Option<u32>,
+    /// Browser processes the browser login driver may run at once.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    browsers: u32,
     /// Run exactly the scenarios that failed or errored in this JSON result.
     #[arg(long, value_name = "RESULT.json")]
     rerun_failed: Option<PathBuf>,
@@ -168,6 +171,7 @@ fn diff(base: &Path, new: &Path, markdown: Option<&Path>, junit: Option<&Path>) 
 }
 
 fn could_not_run(msg: &str) -> ExitCode {
+    conformance::login::chrome::shutdown();
     // The reason may quote a page of the target; no secret of the run may reach it.
     let (msg, _) = conformance::http::scrub(msg);
     eprintln!("oauth2-conformance: could not run: {msg}");
@@ -185,6 +189,24 @@ async fn main() -> ExitCode {
     };
     if let Some(Command::Report { results, html }) = &cli.command {
         return merge(results, html);
+    }
+    // No browser of the login driver outlives the run: not on Ctrl-C, not on a panic.
+    conformance::login::chrome::set_pool_size(cli.browsers as usize);
+    conformance::login::chrome::install_hooks();
+    // Screenshots of failed browser logins go next to the reports.
+    if let Some(dir) = [&cli.json, &cli.junit, &cli.html]
+        .into_iter()
+        .flatten()
+        .find_map(|p| p.parent().map(std::path::Path::to_path_buf))
+    {
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        conformance::login::chrome::set_artifact_dir(dir);
+    } else {
+        conformance::login::chrome::set_artifact_dir(PathBuf::from("."));
     }
     if let Some(Command::Diff {
         base,
@@ -320,6 +342,7 @@ async fn main() -> ExitCode {
     }
     let expected = target.expected_failures.clone();
     let result = run(target, &opts).await;
+    conformance::login::chrome::shutdown();
     if let Some(e) = embedded {
         e.stop().await;
     }

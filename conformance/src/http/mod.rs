@@ -19,6 +19,12 @@ pub use form::{decode, decode_pairs, encode, encode_pairs, excerpt, lowercase_es
 use redact::witness_response;
 pub use redact::{SECRET_NAMES, redact_body, redact_query, redact_url, scrub, witness, witnessed};
 
+/// Remembers the secrets of a page a real browser loaded (as for every answer the
+/// runner's own client reads), so no report can print them.
+pub fn witness_page(headers: &reqwest::header::HeaderMap, body: &str) {
+    witness_response(headers, body);
+}
+
 /// Longest body the runner reads: a longer one fails the request (no OAuth answer is
 /// that big, and a broken target may send gigabytes).
 pub const BODY_CAP: usize = 1024 * 1024;

@@ -96,6 +96,23 @@ pub enum LoginError {
     /// The cookie client could not be built, or a request got no response.
     #[error("{0}")]
     Send(String),
+    /// The browser driver's login did not end in time.
+    #[error(
+        "the browser login did not end within {seconds} s: it waited for {waited_for}; last URL {url}; page text: {excerpt:?}{}",
+        screenshot.as_ref().map_or(String::new(), |p| format!("; screenshot: {p}"))
+    )]
+    Browser {
+        /// The last URL (redacted).
+        url: String,
+        /// What the driver waited for.
+        waited_for: String,
+        /// The login timeout.
+        seconds: u64,
+        /// The page's text, redacted.
+        excerpt: String,
+        /// Where the screenshot was written.
+        screenshot: Option<String>,
+    },
     /// The page had no form to fill.
     #[error(
         "no form with a password field or an approve button at {url} (status {status}; forms: {forms}; page: {excerpt})"
@@ -162,7 +179,7 @@ pub enum LoginError {
 }
 
 /// Whether `location` is the client's redirection URI (any port for loopback IPs).
-fn is_client_redirect(location: &str, redirect_uri: &str) -> bool {
+pub fn is_client_redirect(location: &str, redirect_uri: &str) -> bool {
     let base = redirect_uri
         .split(['?', '#'])
         .next()
@@ -404,6 +421,14 @@ pub async fn drive(
     timeout: Duration,
     approve: bool,
 ) -> Result<AuthResponse, LoginError> {
+    if login.driver == crate::target::profile::Driver::Browser {
+        let r = super::chrome::drive(authorization_url, redirect_uri, Some(user), login, approve)
+            .await?;
+        return match r.ended {
+            Ended::OtherSite => Err(LoginError::LeftSite(redact_url(&r.location))),
+            _ => Ok(r),
+        };
+    }
     let browser = Browser::new(timeout)?;
     let visit = Visit {
         redirect_uri,

@@ -158,10 +158,26 @@ async fn run_authorization(w: &mut OAuthWorld, a: Authorization<'_>) -> Check {
         approve: a.approve,
         stop_before: None,
     };
-    let (resp, _) =
+    let resp = if w.target().login.driver == crate::target::profile::Driver::Browser {
+        // Signed in by the real browser; what the browser was sent to is the answer.
+        crate::http::pace::observing_throttle_if(
+            w.observe_throttle,
+            crate::login::chrome::drive(
+                &first.url,
+                &redirect_uri,
+                Some(&u),
+                &w.target().login,
+                a.approve,
+            ),
+        )
+        .await
+        .map_err(login_failed)?
+    } else {
         crate::http::pace::observing_throttle_if(w.observe_throttle, browser.visit(first, &visit))
             .await
-            .map_err(login_failed)?;
+            .map_err(login_failed)?
+            .0
+    };
     record(w, resp);
     w.code = None;
     if let Some(code) = w

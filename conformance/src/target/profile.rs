@@ -135,6 +135,61 @@ pub enum Driver {
     /// The HTML form driver (no JavaScript).
     #[default]
     Form,
+    /// Headless Chromium through the DevTools protocol, for login pages that need
+    /// JavaScript.
+    Browser,
+}
+
+/// One `[[login.steps]]` entry of the browser driver's scripted mode. Each step waits
+/// (up to its `timeout`) until the current URL matches `url` (a glob) and its element
+/// exists, then fills and clicks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginStep {
+    /// A glob (`*`, `?`) the current URL must match.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// `[CSS selector, value]`; `{username}` and `{password}` are replaced.
+    #[serde(default)]
+    pub fill: Option<[String; 2]>,
+    /// A CSS selector to click.
+    #[serde(default)]
+    pub click: Option<String>,
+    /// A CSS selector to wait for.
+    #[serde(default)]
+    pub wait_for: Option<String>,
+    /// A URL glob to wait for.
+    #[serde(default)]
+    pub wait_for_url: Option<String>,
+    /// A step that may not happen (a consent page shown only the first time).
+    #[serde(default)]
+    pub optional: bool,
+    /// Seconds the step may wait (default 10).
+    #[serde(default)]
+    pub timeout: Option<u64>,
+}
+
+impl LoginStep {
+    /// What the step waits for, for an error.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(u) = &self.url {
+            parts.push(format!("a URL matching {u:?}"));
+        }
+        if let Some(s) = &self.wait_for {
+            parts.push(format!("an element {s:?}"));
+        }
+        if let Some(u) = &self.wait_for_url {
+            parts.push(format!("a URL matching {u:?}"));
+        }
+        if let Some(f) = &self.fill {
+            parts.push(format!("a field {:?} to fill", f[0]));
+        }
+        if let Some(c) = &self.click {
+            parts.push(format!("an element {c:?} to click"));
+        }
+        format!("[[login.steps]]: {}", parts.join(" and "))
+    }
 }
 
 /// `[login]`.
@@ -157,6 +212,16 @@ pub struct LoginProfile {
     /// Whether a consent form follows the login form (default: detected).
     #[serde(default)]
     pub consent: Option<bool>,
+    /// Browser driver: the scripted steps (none: automatic mode).
+    #[serde(default)]
+    pub steps: Option<Vec<LoginStep>>,
+    /// Browser driver: origins besides the authorization server's the login may visit
+    /// (an identity provider's page); a navigation anywhere else ends the login.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Browser driver: seconds a whole login may take (default 30).
+    #[serde(default)]
+    pub timeout: Option<u64>,
 }
 
 impl Default for LoginProfile {
@@ -167,6 +232,9 @@ impl Default for LoginProfile {
             password_field: None,
             approve_button: None,
             consent: None,
+            steps: None,
+            allowed_origins: Vec::new(),
+            timeout: None,
         }
     }
 }

@@ -1,0 +1,977 @@
+//! The browser login driver (`[login] driver = "browser"`): Debian's `chromium`, headless,
+//! driven through the DevTools protocol (`chromiumoxide`), for login pages that need
+//! JavaScript.
+//!
+//! - **Processes.** A bounded pool of browser processes (`--browsers N`, default 2) is
+//!   shared by every login; a login waits for a free one. Each process runs in its own
+//!   process group with an empty profile folder, and every group is killed when the pool
+//!   is shut down, when the runner panics, or on Ctrl-C ([`shutdown`], [`install_hooks`]),
+//!   so no `chromium` outlives a run.
+//! - **Isolation.** Every login gets a fresh browser context (its own cookies), disposed
+//!   afterwards.
+//! - **The end.** Every document request is intercepted: a navigation or a redirect to
+//!   the client's redirection URI is answered by the driver, never loaded, and its URL
+//!   read for code, state, iss or error; a navigation to another origin that is neither
+//!   the authorization server's nor in `[login] allowed_origins` ends the login too.
+//! - **Automatic mode** (no `[[login.steps]]`): the form driver's rules on the live page:
+//!   a visible password field gets the user's credentials and its form is submitted; a
+//!   user-name field alone gets the user name and its form is submitted (two-screen
+//!   logins); a consent page gets its approve (or deny) button clicked.
+//! - **Scripted mode**: the profile's steps, in order (see [`crate::target::profile`]).
+//! - **Failure.** When the login does not end within `[login] timeout`, the error names
+//!   the last URL, what the driver waited for, an excerpt of the page's text (field
+//!   values never appear in it) and a PNG screenshot written to [`set_artifact_dir`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use chromiumoxide::Page;
+use chromiumoxide::browser::Browser as Cdp;
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    ContinueRequestParams, EnableParams, EventRequestPaused, FailRequestParams,
+    GetResponseBodyParams, HeaderEntry, RequestPattern, RequestStage,
+};
+use chromiumoxide::cdp::browser_protocol::network::{ErrorReason, ResourceType};
+use chromiumoxide::cdp::browser_protocol::page::{CaptureScreenshotFormat, NavigateParams};
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
+use chromiumoxide::page::ScreenshotParams;
+use futures::StreamExt as _;
+use tokio::io::AsyncBufReadExt as _;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+use super::form::{AuthResponse, Ended, LoginError, is_client_redirect, response_params};
+use crate::http::{Exchange, excerpt, redact_body, redact_query, redact_url};
+use crate::target::User;
+use crate::target::profile::{LoginProfile, LoginStep};
+
+/// Default number of browser processes.
+pub const DEFAULT_BROWSERS: usize = 2;
+
+/// How long a browser may take to start.
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A running browser process, in its own process group.
+struct Chromium {
+    cdp: Cdp,
+    child: tokio::process::Child,
+    pgid: Option<u32>,
+    _profile: tempfile::TempDir,
+    handler: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        self.handler.abort();
+        if let Some(pgid) = self.pgid {
+            kill_group(pgid);
+            forget_group(pgid);
+        }
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Every process group of a browser this run started and has not yet killed.
+static GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn forget_group(pgid: u32) {
+    if let Ok(mut g) = GROUPS.lock() {
+        g.retain(|p| *p != pgid);
+    }
+}
+
+/// Kills a whole process group (the browser and every helper process it started).
+fn kill_group(pgid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+/// Kills every browser this run started (at the end of the run, on Ctrl-C, on a panic).
+pub fn kill_all() {
+    let groups: Vec<u32> = GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
+    for pgid in groups {
+        kill_group(pgid);
+    }
+    if let Ok(mut g) = GROUPS.lock() {
+        g.clear();
+    }
+}
+
+/// Installs the panic hook and the Ctrl-C handler that kill every browser of the run
+/// (call once, from the runner's `main`).
+pub fn install_hooks() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        kill_all();
+        previous(info);
+    }));
+    tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            kill_all();
+            eprintln!("oauth2-conformance: interrupted");
+            std::process::exit(130);
+        }
+    });
+}
+
+/// The browser executable: `$CHROMIUM`, else `chromium`, `chromium-browser`,
+/// `google-chrome` on `PATH`.
+pub fn executable() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CHROMIUM").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|p| p.is_file())
+}
+
+impl Chromium {
+    async fn launch() -> Result<Self, LoginError> {
+        let exe = executable().ok_or_else(|| {
+            LoginError::Send(
+                "[login] driver = \"browser\" needs chromium: none on PATH (install Debian's \
+                 chromium, or set CHROMIUM to the executable)"
+                    .to_owned(),
+            )
+        })?;
+        let profile = tempfile::Builder::new()
+            .prefix("oauth2-conformance-chromium-")
+            .tempdir()
+            .map_err(|e| LoginError::Send(format!("cannot create a browser profile: {e}")))?;
+        let mut cmd = tokio::process::Command::new(&exe);
+        cmd.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-dev-shm-usage",
+            "--disable-extensions",
+            "--disable-sync",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--remote-debugging-port=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("about:blank")
+        .process_group(0)
+        .kill_on_drop(true)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| LoginError::Send(format!("cannot start {}: {e}", exe.display())))?;
+        let pgid = child.id();
+        if let (Some(p), Ok(mut g)) = (pgid, GROUPS.lock()) {
+            g.push(p);
+        }
+        let stderr = child.stderr.take();
+        let ws = async {
+            let stderr = stderr?;
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.split("DevTools listening on ").nth(1) {
+                    let url = url.trim().to_owned();
+                    // Keep draining, so the browser never blocks on a full pipe.
+                    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+                    return Some(url);
+                }
+            }
+            None
+        };
+        let started = tokio::time::timeout(LAUNCH_TIMEOUT, ws).await;
+        let fail = |why: String, pgid: Option<u32>| {
+            if let Some(p) = pgid {
+                kill_group(p);
+                forget_group(p);
+            }
+            LoginError::Send(why)
+        };
+        let ws = match started {
+            Ok(Some(ws)) => ws,
+            Ok(None) => {
+                return Err(fail(
+                    format!("{} exited before it could be driven", exe.display()),
+                    pgid,
+                ));
+            }
+            Err(_) => {
+                return Err(fail(
+                    format!(
+                        "{} did not start within {} s",
+                        exe.display(),
+                        LAUNCH_TIMEOUT.as_secs()
+                    ),
+                    pgid,
+                ));
+            }
+        };
+        let (cdp, mut handler) = Cdp::connect(ws)
+            .await
+            .map_err(|e| fail(format!("cannot drive the browser: {e}"), pgid))?;
+        let handler = tokio::spawn(async move {
+            while let Some(event) = handler.next().await {
+                if event.is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Self {
+            cdp,
+            child,
+            pgid,
+            _profile: profile,
+            handler,
+        })
+    }
+}
+
+/// The bounded pool of browsers.
+struct Pool {
+    permits: Arc<Semaphore>,
+    idle: Mutex<Vec<Chromium>>,
+}
+
+static POOL: OnceLock<Pool> = OnceLock::new();
+static SIZE: OnceLock<usize> = OnceLock::new();
+static ARTIFACTS: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Sets the number of browser processes (`--browsers N`); call before the first login.
+pub fn set_pool_size(n: usize) {
+    let _ = SIZE.set(n.max(1));
+}
+
+/// Sets where screenshots of failed logins are written (next to the reports).
+pub fn set_artifact_dir(dir: PathBuf) {
+    if let Ok(mut a) = ARTIFACTS.lock() {
+        *a = Some(dir);
+    }
+}
+
+fn pool() -> &'static Pool {
+    POOL.get_or_init(|| {
+        let n = *SIZE.get_or_init(|| DEFAULT_BROWSERS);
+        Pool {
+            permits: Arc::new(Semaphore::new(n)),
+            idle: Mutex::new(Vec::new()),
+        }
+    })
+}
+
+/// A browser lent to one login, given back to the pool when dropped (or, when the
+/// login broke it, killed).
+struct Lent {
+    chromium: Option<Chromium>,
+    _permit: OwnedSemaphorePermit,
+    broken: bool,
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(c) = self.chromium.take() {
+            if !self.broken {
+                if let Ok(mut idle) = pool().idle.lock() {
+                    idle.push(c);
+                }
+            }
+        }
+    }
+}
+
+async fn lend() -> Result<Lent, LoginError> {
+    let permit = pool()
+        .permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| LoginError::Send(e.to_string()))?;
+    let idle = pool().idle.lock().ok().and_then(|mut i| i.pop());
+    let chromium = match idle {
+        Some(c) => c,
+        None => Chromium::launch().await?,
+    };
+    Ok(Lent {
+        chromium: Some(chromium),
+        _permit: permit,
+        broken: false,
+    })
+}
+
+/// Kills every idle browser of the pool (at the end of a run).
+pub fn shutdown() {
+    if let Some(p) = POOL.get() {
+        if let Ok(mut idle) = p.idle.lock() {
+            idle.clear();
+        }
+    }
+    kill_all();
+}
+
+/// How a login ended, as the interception saw it.
+#[derive(Debug, Clone)]
+struct End {
+    ended: Ended,
+    status: u16,
+    location: String,
+}
+
+/// The origin (`scheme://host[:port]`) of a URL, lower-cased.
+fn origin_of(url: &str) -> String {
+    reqwest::Url::parse(url).map_or_else(|_| String::new(), |u| u.origin().ascii_serialization())
+}
+
+/// The pages the browser loaded, as exchanges for the steps that read them.
+type Trail = Arc<Mutex<Vec<Exchange>>>;
+
+/// A document response the browser received, as an [`Exchange`] (body read for pages,
+/// empty for redirects).
+async fn exchange_of(page: &Page, ev: &EventRequestPaused, status: u16) -> Exchange {
+    let mut headers = reqwest::header::HeaderMap::new();
+    for HeaderEntry { name, value } in ev.response_headers.iter().flatten() {
+        if let (Ok(n), Ok(v)) = (
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+            reqwest::header::HeaderValue::from_str(value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    let body = if (300..400).contains(&status) {
+        String::new()
+    } else {
+        match page
+            .execute(GetResponseBodyParams::new(ev.request_id.clone()))
+            .await
+        {
+            Ok(r) if r.result.base64_encoded => {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(&r.result.body)
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default()
+            }
+            Ok(r) => r.result.body.clone(),
+            Err(_) => String::new(),
+        }
+    };
+    crate::http::witness_page(&headers, &body);
+    let post: Option<String> = ev.request.post_data_entries.as_ref().map(|entries| {
+        entries
+            .iter()
+            .filter_map(|e| e.bytes.as_ref())
+            .map(|b| {
+                use base64::Engine as _;
+                let raw = base64::engine::general_purpose::STANDARD
+                    .decode(AsRef::<[u8]>::as_ref(b))
+                    .unwrap_or_default();
+                String::from_utf8_lossy(&raw).into_owned()
+            })
+            .collect()
+    });
+    Exchange {
+        method: ev.request.method.clone(),
+        url: redact_url(&ev.request.url),
+        request_headers: Vec::new(),
+        request_body: post.map(|p| redact_query(&p)),
+        status,
+        headers,
+        body,
+        received_at: std::time::Instant::now(),
+    }
+}
+
+/// Answers each intercepted document request: the client's redirection URI and foreign
+/// origins end the login (never loaded), anything else goes on; every document response
+/// joins the trail.
+async fn intercept(
+    page: Page,
+    redirect_uri: String,
+    allowed: Vec<String>,
+    end: watch::Sender<Option<End>>,
+    trail: Trail,
+) {
+    let Ok(mut events) = page.event_listener::<EventRequestPaused>().await else {
+        return;
+    };
+    while let Some(ev) = events.next().await {
+        if let Some(code) = ev.response_status_code {
+            let x = exchange_of(&page, &ev, u16::try_from(code).unwrap_or(0)).await;
+            if let Ok(mut t) = trail.lock() {
+                t.push(x);
+            }
+        }
+        let url = ev.request.url.clone();
+        let status = ev.response_status_code.unwrap_or(0);
+        let location = ev.response_headers.as_ref().and_then(|h| {
+            h.iter()
+                .find(|e| e.name.eq_ignore_ascii_case("location"))
+                .map(|e| e.value.clone())
+        });
+        // A redirect answer (response stage) is judged by where it leads; a request
+        // (a navigation, a redirect being followed) by its own URL.
+        let (target, code) = match (&location, (300..400).contains(&status)) {
+            (Some(loc), true) => (
+                reqwest::Url::parse(&url)
+                    .and_then(|b| b.join(loc))
+                    .map_or_else(|_| loc.clone(), |u| u.to_string()),
+                u16::try_from(status).unwrap_or(0),
+            ),
+            _ => (url.clone(), 0),
+        };
+        let verdict = if is_client_redirect(&target, &redirect_uri) {
+            Some(Ended::Client)
+        } else if ev.response_status_code.is_none() && !allowed.contains(&origin_of(&target)) {
+            Some(Ended::OtherSite)
+        } else if code != 0 && !allowed.contains(&origin_of(&target)) {
+            Some(Ended::OtherSite)
+        } else {
+            None
+        };
+        match verdict {
+            Some(ended) => {
+                let _ = end.send(Some(End {
+                    ended,
+                    status: code,
+                    location: target,
+                }));
+                let _ = page
+                    .execute(FailRequestParams::new(
+                        ev.request_id.clone(),
+                        ErrorReason::Aborted,
+                    ))
+                    .await;
+            }
+            None => {
+                let _ = page
+                    .execute(ContinueRequestParams::new(ev.request_id.clone()))
+                    .await;
+            }
+        }
+    }
+}
+
+/// How long a page the driver cannot act on must stay unchanged, once loaded, before
+/// the login ends there.
+const SETTLED: Duration = Duration::from_millis(1500);
+
+/// What the page shows, as [`STATE_JS`] reports it.
+#[derive(Debug, Default, serde::Deserialize)]
+struct PageState {
+    url: String,
+    complete: bool,
+    password: bool,
+    username: bool,
+    buttons: Vec<String>,
+    text: String,
+}
+
+/// Reads the page: visible password and user-name fields, visible buttons, and a text
+/// excerpt (never field values).
+const STATE_JS: &str = r#"(() => {
+  const vis = e => { const r = e.getBoundingClientRect(); const s = getComputedStyle(e);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none' && !e.disabled; };
+  const inputs = [...document.querySelectorAll('input')].filter(vis);
+  const buttons = [...document.querySelectorAll('button, input[type=submit], input[type=button]')].filter(vis)
+    .map(b => (b.innerText || b.value || b.name || '').trim());
+  return JSON.stringify({
+    url: location.href,
+    complete: document.readyState === 'complete',
+    password: inputs.some(i => i.type === 'password'),
+    username: inputs.some(i => ['text', 'email', ''].includes(i.type) || i.autocomplete === 'username'),
+    buttons,
+    text: (document.body ? document.body.innerText : '').slice(0, 600),
+  });
+})()"#;
+
+/// Fills visible fields (user name, password) and submits their form.
+fn fill_js(
+    user: Option<&str>,
+    password: Option<&str>,
+    username_field: Option<&str>,
+    password_field: Option<&str>,
+) -> String {
+    let q = |s: Option<&str>| serde_json::to_string(&s).unwrap_or_else(|_| "null".to_owned());
+    format!(
+        r#"(() => {{
+  const U = {u}, P = {p}, UF = {uf}, PF = {pf};
+  const vis = e => {{ const r = e.getBoundingClientRect(); const s = getComputedStyle(e);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none' && !e.disabled; }};
+  const set = (el, v) => {{
+    const d = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value');
+    d.set.call(el, v);
+    el.dispatchEvent(new Event('input', {{ bubbles: true }}));
+    el.dispatchEvent(new Event('change', {{ bubbles: true }}));
+  }};
+  const inputs = [...document.querySelectorAll('input')].filter(vis);
+  const pw = inputs.find(i => PF ? i.name === PF : i.type === 'password');
+  const un = inputs.find(i => UF ? i.name === UF :
+    (i.autocomplete === 'username' || i.type === 'email' || i.type === 'text' || i.type === ''));
+  let form = null;
+  if (un && U !== null) {{ set(un, U); form = un.form; }}
+  if (pw && P !== null) {{ set(pw, P); form = pw.form || form; }}
+  const target = pw || un;
+  if (!target) return 'nothing';
+  form = form || target.form;
+  if (form) {{
+    const submit = [...form.querySelectorAll('button, input[type=submit]')].find(b => vis(b) && (b.type || 'submit') === 'submit');
+    if (form.requestSubmit) {{ submit ? form.requestSubmit(submit) : form.requestSubmit(); }}
+    else if (submit) submit.click(); else form.submit();
+    return 'submitted';
+  }}
+  const b = [...document.querySelectorAll('button')].find(vis);
+  if (b) {{ b.click(); return 'clicked'; }}
+  target.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true }}));
+  return 'entered';
+}})()"#,
+        u = q(user),
+        p = q(password),
+        uf = q(username_field),
+        pf = q(password_field),
+    )
+}
+
+/// The button rules of the form driver: the profile's `approve_button`, else a button
+/// named like approving (or, to deny, like refusing).
+fn choose_button(buttons: &[String], login: &LoginProfile, approve: bool) -> Option<String> {
+    let lower: Vec<String> = buttons.iter().map(|b| b.to_lowercase()).collect();
+    if approve {
+        if let Some(want) = &login.approve_button {
+            return buttons
+                .iter()
+                .find(|b| b.eq_ignore_ascii_case(want.trim()))
+                .cloned();
+        }
+        const WORDS: [&str; 7] = [
+            "approve",
+            "allow",
+            "accept",
+            "authorize",
+            "consent",
+            "continue",
+            "yes",
+        ];
+        WORDS
+            .iter()
+            .find_map(|w| lower.iter().position(|b| b.contains(w)))
+            .and_then(|i| buttons.get(i).cloned())
+    } else {
+        const WORDS: [&str; 5] = ["deny", "cancel", "reject", "decline", "no"];
+        WORDS
+            .iter()
+            .find_map(|w| lower.iter().position(|b| b == w || b.contains(w)))
+            .and_then(|i| buttons.get(i).cloned())
+    }
+}
+
+fn click_js(text: &str) -> String {
+    let t = serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned());
+    format!(
+        r#"(() => {{ const b = [...document.querySelectorAll('button, input[type=submit], input[type=button]')]
+  .find(b => (b.innerText || b.value || b.name || '').trim() === {t});
+  if (!b) return 'none'; b.click(); return 'clicked'; }})()"#
+    )
+}
+
+async fn eval_string(page: &Page, js: String) -> Option<String> {
+    page.evaluate(js)
+        .await
+        .ok()
+        .and_then(|r| r.into_value::<String>().ok())
+}
+
+async fn state(page: &Page) -> PageState {
+    eval_string(page, STATE_JS.to_owned())
+        .await
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+/// A glob match (`*` any run, `?` one character) of a whole URL.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// Replaces `{username}` and `{password}` in a scripted fill value.
+fn placeholders(value: &str, user: &User) -> String {
+    value
+        .replace("{username}", &user.username)
+        .replace("{password}", user.password.expose())
+}
+
+/// Runs one scripted step; `Err` with what it waited for.
+async fn scripted_step(
+    page: &Page,
+    step: &LoginStep,
+    user: &User,
+    deadline: tokio::time::Instant,
+    end: &watch::Receiver<Option<End>>,
+) -> Result<(), String> {
+    let until = (tokio::time::Instant::now() + Duration::from_secs(step.timeout.unwrap_or(10)))
+        .min(deadline);
+    let exists = |sel: &str| {
+        let s = serde_json::to_string(sel).unwrap_or_default();
+        format!("(() => document.querySelector({s}) ? 'yes' : 'no')()")
+    };
+    loop {
+        if end.borrow().is_some() {
+            return Ok(());
+        }
+        let st = state(page).await;
+        let url_ok = step.url.as_deref().is_none_or(|g| glob(g, &st.url));
+        let ready = if !url_ok {
+            false
+        } else if let Some(sel) = step.wait_for.as_deref() {
+            eval_string(page, exists(sel)).await.as_deref() == Some("yes")
+        } else if let Some(pat) = step.wait_for_url.as_deref() {
+            glob(pat, &st.url)
+        } else if let Some((sel, _)) = step.fill.as_ref().map(|f| (f[0].as_str(), f[1].as_str())) {
+            eval_string(page, exists(sel)).await.as_deref() == Some("yes")
+        } else if let Some(sel) = step.click.as_deref() {
+            eval_string(page, exists(sel)).await.as_deref() == Some("yes")
+        } else {
+            true
+        };
+        if ready {
+            if let Some(f) = &step.fill {
+                let (sel, v) = (
+                    serde_json::to_string(&f[0]).unwrap_or_default(),
+                    serde_json::to_string(&placeholders(&f[1], user)).unwrap_or_default(),
+                );
+                eval_string(page, format!(r#"(() => {{ const el = document.querySelector({sel}); if (!el) return 'none';
+  const d = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value'); d.set.call(el, {v});
+  el.dispatchEvent(new Event('input', {{ bubbles: true }})); el.dispatchEvent(new Event('change', {{ bubbles: true }})); return 'ok'; }})()"#)).await;
+            }
+            if let Some(sel) = &step.click {
+                let sel = serde_json::to_string(sel).unwrap_or_default();
+                eval_string(page, format!("(() => {{ const el = document.querySelector({sel}); if (!el) return 'none'; el.click(); return 'ok'; }})()")).await;
+            }
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= until {
+            return Err(step.describe());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Signs `user` in at `authorization_url` in a fresh browser context and returns where
+/// the browser was sent: the client's redirection URI (never loaded), another origin,
+/// or an error saying what the login waited for.
+pub async fn drive(
+    authorization_url: &str,
+    redirect_uri: &str,
+    user: Option<&User>,
+    login: &LoginProfile,
+    approve: bool,
+) -> Result<AuthResponse, LoginError> {
+    let mut lent = lend().await?;
+    let result = match lent.chromium.as_ref() {
+        Some(c) => {
+            drive_in(
+                &c.cdp,
+                authorization_url,
+                redirect_uri,
+                user,
+                login,
+                approve,
+            )
+            .await
+        }
+        None => Err(LoginError::Send("no browser".to_owned())),
+    };
+    if matches!(&result, Err(LoginError::Send(_))) {
+        lent.broken = true;
+    }
+    result
+}
+
+async fn drive_in(
+    cdp: &Cdp,
+    authorization_url: &str,
+    redirect_uri: &str,
+    user: Option<&User>,
+    login: &LoginProfile,
+    approve: bool,
+) -> Result<AuthResponse, LoginError> {
+    let cdp_err = |e: chromiumoxide::error::CdpError| LoginError::Send(format!("the browser: {e}"));
+    let context = cdp
+        .create_browser_context(CreateBrowserContextParams::default())
+        .await
+        .map_err(cdp_err)?;
+    let page = cdp
+        .new_page(
+            CreateTargetParams::builder()
+                .url("about:blank")
+                .browser_context_id(context.clone())
+                .build()
+                .map_err(LoginError::Send)?,
+        )
+        .await
+        .map_err(cdp_err)?;
+    let result = run_login(&page, authorization_url, redirect_uri, user, login, approve).await;
+    let _ = page.close().await;
+    let _ = cdp.dispose_browser_context(context).await;
+    result
+}
+
+async fn run_login(
+    page: &Page,
+    authorization_url: &str,
+    redirect_uri: &str,
+    user: Option<&User>,
+    login: &LoginProfile,
+    approve: bool,
+) -> Result<AuthResponse, LoginError> {
+    let cdp_err = |e: chromiumoxide::error::CdpError| LoginError::Send(format!("the browser: {e}"));
+    let mut allowed = vec![origin_of(authorization_url)];
+    allowed.extend(login.allowed_origins.iter().map(|o| origin_of(o)));
+    let patterns = vec![
+        RequestPattern::builder()
+            .url_pattern("*")
+            .resource_type(ResourceType::Document)
+            .request_stage(RequestStage::Request)
+            .build(),
+        RequestPattern::builder()
+            .url_pattern("*")
+            .resource_type(ResourceType::Document)
+            .request_stage(RequestStage::Response)
+            .build(),
+    ];
+    let (tx, mut rx) = watch::channel(None);
+    let trail: Trail = Arc::new(Mutex::new(Vec::new()));
+    let watcher = tokio::spawn(intercept(
+        page.clone(),
+        redirect_uri.to_owned(),
+        allowed,
+        tx,
+        trail.clone(),
+    ));
+    page.execute(EnableParams::builder().patterns(patterns).build())
+        .await
+        .map_err(cdp_err)?;
+    let timeout = Duration::from_secs(login.timeout.unwrap_or(30));
+    let deadline = tokio::time::Instant::now() + timeout;
+    let _ = page.execute(NavigateParams::new(authorization_url)).await;
+    let outcome = async {
+        let mut waited_for = "the login page".to_owned();
+        if let (Some(steps), Some(user)) = (login.steps.as_ref().filter(|s| !s.is_empty()), user) {
+            for step in steps {
+                match scripted_step(page, step, user, deadline, &rx).await {
+                    Ok(()) => {}
+                    Err(_) if step.optional => {}
+                    Err(what) => return Err(what),
+                }
+            }
+        }
+        let mut acted: BTreeMap<String, usize> = BTreeMap::new();
+        // A page the driver cannot act on (an error page), unchanged for a while once
+        // loaded, ends the login as it ends the form driver's.
+        let mut idle: Option<(String, tokio::time::Instant)> = None;
+        loop {
+            if rx.borrow().is_some() {
+                return Ok(acted.values().sum::<usize>());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(waited_for);
+            }
+            let st = state(page).await;
+            let consent = choose_button(&st.buttons, login, approve);
+            let (key, action) = if user.is_none() {
+                waited_for = "the authorization server to send the browser on".into();
+                (String::new(), None)
+            } else if st.password {
+                waited_for = "the redirect to the client after the password was submitted".into();
+                let u = user.map(|u| u.username.as_str());
+                let p = user.map(|u| u.password.expose());
+                (
+                    format!("password {}", st.url),
+                    Some(fill_js(
+                        u,
+                        p,
+                        login.username_field.as_deref(),
+                        login.password_field.as_deref(),
+                    )),
+                )
+            } else if st.username && consent.is_none() {
+                waited_for = "a password field after the user name was submitted".into();
+                (
+                    format!("username {}", st.url),
+                    Some(fill_js(
+                        user.map(|u| u.username.as_str()),
+                        None,
+                        login.username_field.as_deref(),
+                        None,
+                    )),
+                )
+            } else if let Some(b) = consent {
+                waited_for = "the redirect to the client after the consent".into();
+                (format!("consent {}", st.url), Some(click_js(&b)))
+            } else {
+                waited_for = "a password field, a user-name field or a consent button".into();
+                let seen = format!("{}\n{}", st.url, st.text);
+                match &idle {
+                    Some((s, since)) if *s == seen && st.complete => {
+                        if since.elapsed() >= SETTLED {
+                            return Ok(usize::MAX);
+                        }
+                    }
+                    _ => idle = Some((seen, tokio::time::Instant::now())),
+                }
+                (String::new(), None)
+            };
+            if let Some(js) = action {
+                let n = acted.entry(key).or_default();
+                if *n >= 3 {
+                    return Err(format!(
+                        "{waited_for} (the same page came back after three submissions: the login loops)"
+                    ));
+                }
+                *n += 1;
+                eval_string(page, js).await;
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(250), rx.changed()).await;
+        }
+    };
+    let outcome = tokio::time::timeout_at(deadline + Duration::from_millis(500), outcome).await;
+    // Let the last response reach the trail.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let end = rx.borrow().clone();
+    watcher.abort();
+    let trail: Vec<Exchange> = trail.lock().map(|t| t.clone()).unwrap_or_default();
+    let settled = matches!(outcome, Ok(Ok(usize::MAX)));
+    let submissions = match &outcome {
+        Ok(Ok(n)) if *n != usize::MAX => *n,
+        _ => 0,
+    };
+    match end {
+        Some(end) => {
+            let (params, names) = response_params(&end.location);
+            let status = if end.status == 0 {
+                trail.last().map_or(0, |x| x.status)
+            } else {
+                end.status
+            };
+            Ok(AuthResponse {
+                ended: end.ended,
+                status,
+                location: end.location,
+                params,
+                names,
+                trail,
+                request_url: authorization_url.to_owned(),
+                submissions,
+            })
+        }
+        None if settled => Ok(AuthResponse {
+            ended: Ended::Page,
+            status: trail.last().map_or(0, |x| x.status),
+            location: String::new(),
+            params: BTreeMap::new(),
+            names: Vec::new(),
+            trail,
+            request_url: authorization_url.to_owned(),
+            submissions: 0,
+        }),
+        None => {
+            let what = match outcome {
+                Ok(Err(what)) => what,
+                _ => "the login page to answer".to_owned(),
+            };
+            Err(failure(page, what, timeout).await)
+        }
+    }
+}
+
+/// The error of a login that did not end: last URL, what it waited for, the page's
+/// text (redacted) and a screenshot.
+async fn failure(page: &Page, waited_for: String, timeout: Duration) -> LoginError {
+    let st = state(page).await;
+    let shot = page
+        .screenshot(
+            ScreenshotParams::builder()
+                .format(CaptureScreenshotFormat::Png)
+                .full_page(true)
+                .build(),
+        )
+        .await
+        .ok()
+        .and_then(|png| {
+            let dir = ARTIFACTS
+                .lock()
+                .ok()
+                .and_then(|a| a.clone())
+                .unwrap_or_else(std::env::temp_dir);
+            let name = format!(
+                "oauth2-conformance-login-{}.png",
+                crate::steps::authorize::random()
+                    .chars()
+                    .take(10)
+                    .collect::<String>()
+            );
+            let path = dir.join(name);
+            std::fs::write(&path, png).ok().map(|_| path)
+        });
+    LoginError::Browser {
+        url: redact_url(&st.url),
+        waited_for,
+        seconds: timeout.as_secs(),
+        excerpt: excerpt(&redact_body(&st.text), 300),
+        screenshot: shot.map(|p| p.display().to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Globs match whole URLs.
+    #[test]
+    fn globs() {
+        assert!(glob(
+            "https://as.example/login*",
+            "https://as.example/login?x=1"
+        ));
+        assert!(glob("*/consent", "http://127.0.0.1:9/consent"));
+        assert!(!glob("*/consent", "http://127.0.0.1:9/consent/x"));
+        assert!(glob("http://h/?", "http://h/a"));
+        assert!(!glob("http://h/", "http://h/a"));
+    }
+
+    /// The form driver's button rules.
+    #[test]
+    fn buttons() {
+        let login = LoginProfile::default();
+        let b = vec!["Deny".to_owned(), "Allow access".to_owned()];
+        assert_eq!(
+            choose_button(&b, &login, true).as_deref(),
+            Some("Allow access")
+        );
+        assert_eq!(choose_button(&b, &login, false).as_deref(), Some("Deny"));
+        assert_eq!(choose_button(&["Next".to_owned()], &login, true), None);
+    }
+}
