@@ -32,7 +32,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::Config;
+pub use config::{Config, LoginUi};
 use password::Passwords;
 use store::Db;
 
