@@ -1,6 +1,7 @@
 //! `GET|POST /oauth/authorize` (RFC 6749 §3.1, §4.1.1, §4.1.2): the login and consent
 //! page, and the redirect back to the client with a code (or an error), `state` and
-//! `iss` (RFC 9207).
+//! `iss` (RFC 9207). With the script login UI, GET serves that UI's login page; its
+//! JSON API (in `script.rs`) calls the checks and code issuance shared here.
 
 use warp::Reply as _;
 use warp::http::header::{COOKIE, HeaderValue, LOCATION, RETRY_AFTER, SET_COOKIE};
@@ -8,10 +9,11 @@ use warp::http::{Method, StatusCode};
 use warp::reply::Response;
 
 use super::Request;
-use super::pages::{LoginForm, error_page, login_page, secure};
+use super::pages::{LoginForm, error_page, login_page, script_login_page, secure};
 use super::respond::with_header;
 use super::signin::{SignIn, sign_in};
 use crate::State;
+use crate::config::LoginUi;
 use crate::grant::authorize::{AuthorizeError, AuthorizeRequest, validate};
 use crate::grant::params::{Params, encode_component};
 use crate::grant::{OAuthError, now};
@@ -72,7 +74,11 @@ async fn show(state: &State, req: &Request) -> Result<Response, super::HttpError
         email: None,
         error: None,
     };
-    Ok(with_csrf_cookie(login_page(&form), &csrf, state))
+    let page = match state.config.login_ui {
+        LoginUi::Plain => login_page(&form),
+        LoginUi::Script => script_login_page(&form),
+    };
+    Ok(with_csrf_cookie(page, &csrf, state))
 }
 
 async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpError> {
@@ -278,6 +284,11 @@ fn location(redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
 
 /// Why a redirection URI cannot be sent, in both login UIs.
 pub const UNUSABLE_REDIRECT: &str = "The redirection URI cannot be used in an HTTP redirect.";
+
+/// Whether a URL can be sent to the browser (as a `Location` header value).
+pub fn is_usable_location(url: &str) -> bool {
+    HeaderValue::from_str(url).is_ok()
+}
 
 /// 303 See Other to `url`, so a browser never re-posts the password to the client
 /// (RFC 9700 §4.12).
