@@ -38,6 +38,53 @@ pub struct Config {
     pub realm: String,
     /// Brute-force protection of password sign-in (RFC 6749 §4.3.2, §10.10).
     pub login_throttle: crate::throttle::Settings,
+    /// How the authorization endpoint's login and consent pages are built.
+    pub login_ui: LoginUi,
+}
+
+/// How the login and consent pages of the authorization endpoint are built. Both ask
+/// the same things under the same security rules (CSRF token, anti-framing headers,
+/// brute-force throttle); only the page and the answer format differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LoginUi {
+    /// One HTML form without JavaScript (email, password, Approve and Deny), posted to
+    /// the authorization endpoint, which answers with a 303 redirect.
+    #[default]
+    Plain,
+    /// Pages without any form in their HTML, built by a same-origin script the way
+    /// single-page login apps do: the user name, then the password on a second screen,
+    /// then a consent page, each answered with `fetch` to a JSON API.
+    Script,
+}
+
+impl LoginUi {
+    /// The name the command line and the environment use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "plain",
+            Self::Script => "script",
+        }
+    }
+}
+
+impl std::fmt::Display for LoginUi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for LoginUi {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "plain" => Ok(Self::Plain),
+            "script" => Ok(Self::Script),
+            other => Err(format!(
+                "unknown login UI {other:?}; expected plain or script"
+            )),
+        }
+    }
 }
 
 impl Config {
@@ -59,6 +106,7 @@ impl Config {
             purge_interval: Duration::from_secs(60),
             realm: "reference-server".to_owned(),
             login_throttle: crate::throttle::Settings::default(),
+            login_ui: LoginUi::default(),
         }
     }
 
@@ -75,5 +123,22 @@ impl Config {
     pub fn refresh_ttl_for(&self, access_ttl: i64) -> i64 {
         self.refresh_token_ttl
             .unwrap_or_else(|| access_ttl.saturating_mul(2))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain UI is the default, and both names parse back to their variant.
+    #[test]
+    fn login_ui_names() {
+        assert_eq!(Config::new("x.sqlite").login_ui, LoginUi::Plain);
+        for ui in [LoginUi::Plain, LoginUi::Script] {
+            assert_eq!(ui.as_str().parse::<LoginUi>(), Ok(ui));
+            assert_eq!(ui.to_string(), ui.as_str());
+        }
+        assert!("Script".parse::<LoginUi>().is_err());
+        assert!("".parse::<LoginUi>().is_err());
     }
 }

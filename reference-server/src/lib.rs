@@ -8,6 +8,7 @@
 //! - [`http`]: the warp edge: one filter reads each request, handlers per endpoint, and
 //!   the single place where errors become responses.
 //! - [`fixtures`]: the seed document of users and clients.
+//! - [`consent`]: sign-ins waiting for the consent answer (script login UI), in memory.
 //! - [`password`]: bcrypt verification on the blocking pool, bounded per core.
 //! - [`secret`]: token generation, digests, redaction.
 //! - [`throttle`]: brute-force protection of password sign-in, in memory.
@@ -16,6 +17,7 @@
 //! conformance runner all start it that way.
 
 pub mod config;
+pub mod consent;
 pub mod fixtures;
 pub mod grant;
 pub mod http;
@@ -32,7 +34,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::Config;
+pub use config::{Config, LoginUi};
 use password::Passwords;
 use store::Db;
 
@@ -53,6 +55,8 @@ pub struct State {
     /// Failed sign-ins by account and client address, shared by the token endpoint
     /// and the login form.
     pub throttle: throttle::Throttle,
+    /// Sign-ins of the script login UI waiting for Approve or Deny.
+    pub consents: consent::Consents,
 }
 
 impl State {
@@ -145,6 +149,7 @@ impl Server {
             passwords,
             clients,
             throttle,
+            consents: consent::Consents::new(),
         });
         let (tx, rx) = oneshot::channel::<()>();
         let serve = tokio::spawn(

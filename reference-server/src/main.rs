@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use reference_server::{Config, Server, bind};
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
+use reference_server::{Config, LoginUi, Server, bind};
 
 /// The bundled OAuth 2.0 authorization and resource server of the conformance suite.
 ///
@@ -100,6 +101,14 @@ struct Cli {
     #[arg(long, env = "REFERENCE_SERVER_LOGIN_MAX_BLOCK_SECONDS", default_value_t = 900,
           value_parser = clap::value_parser!(u64).range(1..=86400))]
     login_max_block_seconds: u64,
+
+    /// How the login and consent pages are built: "plain", one HTML form without
+    /// JavaScript; "script", screens built by a same-origin script that signs in and
+    /// consents through a JSON API, as single-page login apps do.
+    #[arg(long, env = "REFERENCE_SERVER_LOGIN_UI", default_value = "plain",
+          value_parser = PossibleValuesParser::new(["plain", "script"])
+              .try_map(|s| s.parse::<LoginUi>()))]
+    login_ui: LoginUi,
 }
 
 #[tokio::main]
@@ -126,6 +135,7 @@ async fn main() -> ExitCode {
     config.login_throttle.window = Duration::from_secs(cli.login_window_seconds);
     config.login_throttle.block = Duration::from_secs(cli.login_block_seconds);
     config.login_throttle.max_block = Duration::from_secs(cli.login_max_block_seconds);
+    config.login_ui = cli.login_ui;
 
     let listener = match bind(cli.bind).await {
         Ok(l) => l,

@@ -1,6 +1,7 @@
 //! `GET|POST /oauth/authorize` (RFC 6749 §3.1, §4.1.1, §4.1.2): the login and consent
 //! page, and the redirect back to the client with a code (or an error), `state` and
-//! `iss` (RFC 9207).
+//! `iss` (RFC 9207). With the script login UI, GET serves that UI's login page; its
+//! JSON API (in `script.rs`) calls the checks and code issuance shared here.
 
 use warp::Reply as _;
 use warp::http::header::{COOKIE, HeaderValue, LOCATION, RETRY_AFTER, SET_COOKIE};
@@ -8,10 +9,11 @@ use warp::http::{Method, StatusCode};
 use warp::reply::Response;
 
 use super::Request;
-use super::pages::{LoginForm, error_page, login_page, secure};
+use super::pages::{LoginForm, error_page, login_page, script_login_page, secure};
 use super::respond::with_header;
 use super::signin::{SignIn, sign_in};
 use crate::State;
+use crate::config::LoginUi;
 use crate::grant::authorize::{AuthorizeError, AuthorizeRequest, validate};
 use crate::grant::params::{Params, encode_component};
 use crate::grant::{OAuthError, now};
@@ -19,6 +21,14 @@ use crate::secret::{self, Secret};
 use crate::store::codes::{self, NewCode};
 
 const CSRF_COOKIE: &str = "oauth_csrf";
+
+/// What a wrong email or password is told, in both login UIs.
+pub const WRONG_CREDENTIALS: &str = "The email or password is incorrect.";
+
+/// What a blocked account and address are told, in both login UIs.
+pub fn too_many_attempts(seconds: u64) -> String {
+    format!("Too many failed sign-in attempts for this account. Try again in {seconds} seconds.")
+}
 
 /// Handles the authorization endpoint. "The authorization server MUST support the use
 /// of the HTTP "GET" method for the authorization endpoint and MAY support the use of
@@ -64,7 +74,11 @@ async fn show(state: &State, req: &Request) -> Result<Response, super::HttpError
         email: None,
         error: None,
     };
-    Ok(with_csrf_cookie(login_page(&form), &csrf, state))
+    let page = match state.config.login_ui {
+        LoginUi::Plain => login_page(&form),
+        LoginUi::Script => script_login_page(&form),
+    };
+    Ok(with_csrf_cookie(page, &csrf, state))
 }
 
 async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpError> {
@@ -76,16 +90,7 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
         Ok(r) => r,
         Err(refusal) => return Ok(refuse(state, refusal)),
     };
-    // RFC 6749 §10.12: the authorization server protects its own endpoint against CSRF.
-    // Double submit: the form's hidden token must equal the SameSite=Strict cookie set
-    // with the page.
-    let cookie = csrf_cookie(req);
-    let field = params.get("csrf_token");
-    let csrf_ok = match (cookie.as_deref(), field) {
-        (Some(c), Some(f)) => secret::matches_digest(f, &secret::digest(c)),
-        _ => false,
-    };
-    if !csrf_ok {
+    if !csrf_matches(req, params.get("csrf_token")) {
         return Ok(error_page(
             StatusCode::FORBIDDEN,
             "The sign-in form expired or was not submitted from this site.",
@@ -93,16 +98,12 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
     }
     match params.get("action") {
         Some("deny") => {
-            let error = OAuthError::new(
-                crate::grant::ErrorCode::AccessDenied,
-                "the resource owner denied the request",
-            );
-            return Ok(redirect_error(
+            return Ok(redirect(&error_location(
                 state,
                 &request.redirect_uri,
                 request.state.as_deref(),
-                &error,
-            ));
+                &access_denied(),
+            )));
         }
         Some("approve") => {}
         _ => {
@@ -122,25 +123,46 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
     let user = match sign_in(state, email, password.as_ref(), addr).await? {
         SignIn::Valid(user) => user,
         SignIn::Invalid => {
-            return form_again(
-                state,
-                &request,
-                &params,
-                "The email or password is incorrect.",
-            )
-            .await;
+            return form_again(state, &request, &params, WRONG_CREDENTIALS).await;
         }
         SignIn::Throttled(refused) => {
             let seconds = refused.seconds();
-            let message = format!(
-                "Too many failed sign-in attempts for this account. Try again in {seconds} seconds."
-            );
+            let message = too_many_attempts(seconds);
             let page = form_again(state, &request, &params, &message).await?;
             let mut page = with_header(page, RETRY_AFTER, &seconds.to_string());
             *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             return Ok(page);
         }
     };
+    let location = issue_code(state, &request, user.id).await?;
+    Ok(redirect(&location))
+}
+
+/// RFC 6749 §10.12: the authorization server protects its own endpoint against CSRF.
+/// Double submit: the token sent with the form (or the script's request) must equal
+/// the SameSite=Strict cookie set with the page.
+pub fn csrf_matches(req: &Request, field: Option<&str>) -> bool {
+    match (csrf_cookie(req).as_deref(), field) {
+        (Some(c), Some(f)) => secret::matches_digest(f, &secret::digest(c)),
+        _ => false,
+    }
+}
+
+/// The refusal of a resource owner who clicked Deny (§4.1.2.1 `access_denied`).
+pub fn access_denied() -> OAuthError {
+    OAuthError::new(
+        crate::grant::ErrorCode::AccessDenied,
+        "the resource owner denied the request",
+    )
+}
+
+/// Stores a code for the approved request of user `user_id` and returns the
+/// redirection URI with `code`, `state` and `iss` (§4.1.2, RFC 9207).
+pub async fn issue_code(
+    state: &State,
+    request: &AuthorizeRequest,
+    user_id: i64,
+) -> Result<String, super::HttpError> {
     let code = secret::generate()?;
     let now = now();
     codes::insert(
@@ -148,7 +170,7 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
         NewCode {
             digest: code.digest(),
             client_id: &request.client_id,
-            user_id: user.id,
+            user_id,
             redirect_uri: &request.redirect_uri,
             redirect_uri_sent: request.redirect_uri_sent,
             scope: &request.scope,
@@ -163,7 +185,7 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
         pairs.push(("state", s));
     }
     pairs.push(("iss", state.issuer.as_str()));
-    Ok(redirect(&request.redirect_uri, &pairs))
+    Ok(location(&request.redirect_uri, &pairs))
 }
 
 /// The login form again, with a fresh CSRF token, the email kept and a message.
@@ -186,7 +208,8 @@ async fn form_again(
     Ok(with_csrf_cookie(login_page(&form), &csrf, state))
 }
 
-async fn validated(
+/// The authorization request in `params`, validated as at the first GET.
+pub async fn validated(
     state: &State,
     params: &Params,
 ) -> Result<Result<AuthorizeRequest, AuthorizeError>, super::HttpError> {
@@ -201,7 +224,8 @@ async fn validated(
     ))
 }
 
-async fn client_name(state: &State, client_id: &str) -> Result<String, super::HttpError> {
+/// The client's display name (its id when it has none).
+pub async fn client_name(state: &State, client_id: &str) -> Result<String, super::HttpError> {
     Ok(state
         .client(client_id)
         .map_or_else(|| client_id.to_owned(), |c| c.name))
@@ -214,17 +238,23 @@ fn refuse(state: &State, refusal: AuthorizeError) -> Response {
             redirect_uri,
             state: client_state,
             error,
-        } => redirect_error(state, &redirect_uri, client_state.as_deref(), &error),
+        } => redirect(&error_location(
+            state,
+            &redirect_uri,
+            client_state.as_deref(),
+            &error,
+        )),
     }
 }
 
-/// The error response of §4.1.2.1, by redirect, with `state` and `iss`.
-fn redirect_error(
+/// The error response of §4.1.2.1: the redirection URI with `error`,
+/// `error_description`, `state` and `iss`.
+pub fn error_location(
     state: &State,
     redirect_uri: &str,
     client_state: Option<&str>,
     error: &OAuthError,
-) -> Response {
+) -> String {
     let description = super::clean_description(&error.description);
     let mut pairs = vec![
         ("error", error.code.as_str()),
@@ -234,13 +264,12 @@ fn redirect_error(
         pairs.push(("state", s));
     }
     pairs.push(("iss", state.issuer.as_str()));
-    redirect(redirect_uri, &pairs)
+    location(redirect_uri, &pairs)
 }
 
-/// 303 See Other to the redirection URI with parameters added to its query, keeping a
-/// query the registered URI already has (§3.1.2: "MUST retain the query component").
-/// 303 so a browser never re-posts the password to the client (RFC 9700 §4.12).
-fn redirect(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
+/// The redirection URI with parameters added to its query, keeping a query the
+/// registered URI already has (§3.1.2: "MUST retain the query component").
+fn location(redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
     let mut url = redirect_uri.to_owned();
     let mut sep = if url.contains('?') { '&' } else { '?' };
     for (k, v) in pairs {
@@ -250,18 +279,30 @@ fn redirect(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
         url.push_str(&encode_component(v));
         sep = '&';
     }
-    let Ok(location) = HeaderValue::from_str(&url) else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "The redirection URI cannot be used in an HTTP redirect.",
-        );
+    url
+}
+
+/// Why a redirection URI cannot be sent, in both login UIs.
+pub const UNUSABLE_REDIRECT: &str = "The redirection URI cannot be used in an HTTP redirect.";
+
+/// Whether a URL can be sent to the browser (as a `Location` header value).
+pub fn is_usable_location(url: &str) -> bool {
+    HeaderValue::from_str(url).is_ok()
+}
+
+/// 303 See Other to `url`, so a browser never re-posts the password to the client
+/// (RFC 9700 §4.12).
+fn redirect(url: &str) -> Response {
+    let Ok(location) = HeaderValue::from_str(url) else {
+        return error_page(StatusCode::BAD_REQUEST, UNUSABLE_REDIRECT);
     };
     let mut r = warp::reply::with_status(String::new(), StatusCode::SEE_OTHER).into_response();
     r.headers_mut().insert(LOCATION, location);
     secure(r)
 }
 
-fn with_csrf_cookie(mut r: Response, csrf: &Secret, state: &State) -> Response {
+/// Sets the CSRF cookie (`HttpOnly`, `SameSite=Strict`, `Secure` under an https issuer).
+pub fn with_csrf_cookie(mut r: Response, csrf: &Secret, state: &State) -> Response {
     let secure_flag = if state.issuer.starts_with("https://") {
         "; Secure"
     } else {
@@ -277,7 +318,8 @@ fn with_csrf_cookie(mut r: Response, csrf: &Secret, state: &State) -> Response {
     r
 }
 
-fn csrf_cookie(req: &Request) -> Option<String> {
+/// The CSRF cookie the request carries.
+pub fn csrf_cookie(req: &Request) -> Option<String> {
     req.headers
         .get_all(COOKIE)
         .iter()
@@ -289,7 +331,7 @@ fn csrf_cookie(req: &Request) -> Option<String> {
 }
 
 /// An OAuth error description as a sentence for a page.
-fn sentence(e: &OAuthError) -> String {
+pub fn sentence(e: &OAuthError) -> String {
     let mut s = e.description.to_string();
     if let Some(first) = s.get_mut(0..1) {
         first.make_ascii_uppercase();

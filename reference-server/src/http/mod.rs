@@ -9,6 +9,7 @@ mod pages;
 mod resource;
 mod respond;
 mod revoke;
+mod script;
 mod signin;
 mod token;
 
@@ -27,6 +28,7 @@ use warp::reply::Response;
 pub use error::{HttpError, clean_description, oauth_error_response};
 
 use crate::State;
+use crate::config::LoginUi;
 use crate::grant::OAuthError;
 use crate::grant::params::{Params, ParamsError, printable_name};
 
@@ -211,6 +213,9 @@ fn unreadable(state: &State, path: &str, e: BodyError) -> Response {
     if path == "/api/me" {
         return resource::body_error(e, &state.config.realm);
     }
+    if script_ui(state, path) {
+        return script::body_error(e);
+    }
     if path == "/oauth/authorize" {
         return match e {
             BodyError::TooLarge => {
@@ -276,6 +281,7 @@ async fn dispatch(state: &State, req: Request) -> Response {
         "/oauth/introspect" => introspect::handle(state, &req).await,
         "/oauth/revoke" => revoke::handle(state, &req).await,
         "/api/me" => resource::handle(state, &req).await,
+        p if script_ui(state, p) => script::handle(state, &req).await,
         p if p == metadata::path_for(&state.issuer) => {
             if req.method == Method::GET || req.method == Method::HEAD {
                 metadata::handle(state)
@@ -285,6 +291,11 @@ async fn dispatch(state: &State, req: Request) -> Response {
         }
         _ => not_found(),
     }
+}
+
+/// Whether `path` is one of the script login UI's, served only with that UI.
+fn script_ui(state: &State, path: &str) -> bool {
+    state.config.login_ui == LoginUi::Script && script::serves(path)
 }
 
 /// 405 for an OAuth endpoint, with `Allow` and an §5.2-shaped body.

@@ -146,6 +146,11 @@ impl Callback {
         let location = r
             .header("location")
             .unwrap_or_else(|| panic!("no Location in a {} answer: {}", r.status, r.text));
+        Self::from_url(location)
+    }
+
+    /// Parses the URL of a redirect back to the client.
+    pub fn from_url(location: String) -> Self {
         assert!(
             !location.contains('#'),
             "the redirect carries a fragment: {location}"

@@ -22,6 +22,7 @@ mod redaction;
 mod request_line;
 mod resource;
 mod revoke;
+mod script_ui;
 mod smoke;
 mod throttle;
 mod token_cache;

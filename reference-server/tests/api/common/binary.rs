@@ -26,6 +26,17 @@ impl BinaryServer {
     /// to `filter` and nothing else from the environment; waits (at most 60 s) until it
     /// accepts connections.
     pub async fn spawn(database: &Path, log: &Path, filter: &str) -> Self {
+        Self::spawn_with(database, log, filter, &[], &[]).await
+    }
+
+    /// [`BinaryServer::spawn`] with more arguments and environment variables.
+    pub async fn spawn_with(
+        database: &Path,
+        log: &Path,
+        filter: &str,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Self {
         for _ in 0..5 {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
                 .and_then(|l| l.local_addr())
@@ -45,7 +56,9 @@ impl BinaryServer {
                 .arg("--fixtures")
                 .arg(SEED)
                 .args(["--bcrypt-cost", "4"])
+                .args(args)
                 .env_clear()
+                .envs(envs.iter().copied())
                 .env("RUST_LOG", filter)
                 .env("NO_COLOR", "1")
                 .stdin(Stdio::null())
