@@ -37,7 +37,8 @@ struct Cli {
     /// people writing features).
     #[arg(long, value_name = "DIR")]
     features: Option<PathBuf>,
-    /// Scenarios run at once [default: 32 for a target on loopback, 4 for any other].
+    /// Scenarios run at once [default: 32 for a target on loopback, 4 for any other; with
+    /// the browser login driver at most 4 per browser].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     concurrency: Option<u32>,
     /// At most N requests in any one-second window, bursts and retries included
@@ -192,6 +193,7 @@ async fn main() -> ExitCode {
     }
     // No browser of the login driver outlives the run: not on Ctrl-C, not on a panic.
     conformance::login::chrome::set_pool_size(cli.browsers as usize);
+    let _browsers = conformance::login::chrome::Guard;
     conformance::login::chrome::install_hooks();
     // Screenshots of failed browser logins go next to the reports.
     if let Some(dir) = [&cli.json, &cli.junit, &cli.html]
@@ -288,7 +290,12 @@ async fn main() -> ExitCode {
         target.capabilities.remove("pkce_optional");
     }
     // A local server may be pressed hard; a shared one gets a gentle default.
-    let (concurrency, max_rps) = target.load_defaults();
+    let (mut concurrency, max_rps) = target.load_defaults();
+    if target.login.driver == conformance::target::profile::Driver::Browser {
+        // Scenarios wait for a browser: more at once than the pool serves would only age
+        // their codes and tokens in the queue.
+        concurrency = concurrency.min(4 * cli.browsers as usize);
+    }
     opts.concurrency = cli.concurrency.map_or(concurrency, |n| n as usize);
     opts.max_rps = cli.max_rps.or(max_rps);
     conformance::http::pace::configure(opts.max_rps, Duration::from_secs(target.max_wait));

@@ -18,9 +18,16 @@ use conformance::{RunOptions, run};
 
 const FEATURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../features");
 
-/// Runs the whole suite against a fresh bundled server whose profile `edit` changed.
-async fn suite(edit: impl FnOnce(&mut Profile)) -> Result<RunResult, String> {
-    let (server, mut profile) = Embedded::start().await.map_err(|e| e.to_string())?;
+/// Runs the whole suite against a fresh bundled server (with the script login UI when
+/// `script`) whose profile `edit` changed.
+async fn suite(script: bool, edit: impl FnOnce(&mut Profile)) -> Result<RunResult, String> {
+    let (server, mut profile) = Embedded::start_configured(false, |c| {
+        if script {
+            c.login_ui = reference_server::LoginUi::Script;
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     edit(&mut profile);
     let http = conformance::http::Http::new(Duration::from_secs(10)).map_err(|e| e.to_string())?;
     let target = Target::resolve(profile, None, &http)
@@ -30,7 +37,12 @@ async fn suite(edit: impl FnOnce(&mut Profile)) -> Result<RunResult, String> {
         server.stop().await;
         return Err(format!("preflight: {e}"));
     }
-    let result = run(target, &RunOptions::new(FEATURES)).await;
+    let mut opts = RunOptions::new(FEATURES);
+    if target.login.driver == Driver::Browser {
+        // As the CLI does: at most 4 scenarios per browser of the pool.
+        opts.concurrency = 4 * conformance::login::chrome::DEFAULT_BROWSERS;
+    }
+    let result = run(target, &opts).await;
     server.stop().await;
     result.map_err(|e| e.to_string())
 }
@@ -50,11 +62,45 @@ fn kinds(r: &RunResult) -> BTreeMap<(String, String), &'static str> {
         .collect()
 }
 
-/// The browser run must match the form run scenario by scenario.
-fn same_as(form: &RunResult, browser: &RunResult, what: &str) -> Result<(), String> {
+/// Scenarios the browser driver cannot run yet against a login page built by script,
+/// with why (the issue stays open for them; any other difference fails the test).
+const NOT_YET_WITH_SCRIPT_UI: [(&str, &str); 1] = [(
+    "An attacker's page submits the login and consent form in the user's browser",
+    "the cross-site forgery replays the login form's HTTP submission; a login page that \
+     posts with fetch needs the forgery built from the intercepted API request",
+)];
+
+/// Scenarios that may differ against the script login UI for time, not for what the
+/// driver can do: two logins through three screens each take about as long as the
+/// bundled server's five-second access tokens live, so the first token may be past its
+/// lifetime when used (an honest error, never a failure).
+const MAY_AGE_WITH_SCRIPT_UI: [&str; 1] = ["Revoking the access token with the hint refresh_token"];
+
+/// The browser run must match the form run scenario by scenario (but for the scenarios
+/// in `known`, which must differ: a gap that closes is seen).
+fn same_as(
+    form: &RunResult,
+    browser: &RunResult,
+    what: &str,
+    known: &[(&str, &str)],
+) -> Result<(), String> {
     let (a, b) = (kinds(form), kinds(browser));
+    for (name, why) in known {
+        if a.iter().any(|(k, v)| k.1 == *name && b.get(k) == Some(v)) {
+            return Err(format!(
+                "{what}: {name:?} now gives the form driver's verdict: remove it from the known gaps ({why})"
+            ));
+        }
+    }
     let differ: Vec<String> = a
         .iter()
+        .filter(|(k, _)| !known.iter().any(|(n, _)| k.1 == *n))
+        .filter(|(k, _)| {
+            // Only an error (a credential past its lifetime) is allowed for these.
+            !(!known.is_empty()
+                && MAY_AGE_WITH_SCRIPT_UI.contains(&k.1.as_str())
+                && b.get(*k) == Some(&"error"))
+        })
         .filter(|(k, v)| b.get(*k) != Some(*v))
         .map(|(k, v)| {
             let detail = browser
@@ -83,23 +129,53 @@ fn same_as(form: &RunResult, browser: &RunResult, what: &str) -> Result<(), Stri
     }
 }
 
-/// The scripted profile of the bundled server's plain login page.
-fn scripted() -> Vec<LoginStep> {
+/// The scripted profile of the bundled server's script login UI: user name, Next,
+/// password, Sign in, then Approve (optional: a denied request has its own button).
+fn scripted_script_ui() -> Vec<LoginStep> {
     vec![
         LoginStep {
-            wait_for: Some("input[name=username]".into()),
-            fill: Some(["input[name=username]".into(), "{username}".into()]),
+            fill: Some(["#username".into(), "{username}".into()]),
             ..LoginStep::default()
         },
         LoginStep {
-            fill: Some(["input[type=password]".into(), "{password}".into()]),
+            click: Some("#next".into()),
             ..LoginStep::default()
         },
         LoginStep {
-            click: Some("form button[type=submit], form input[type=submit]".into()),
+            fill: Some(["#password".into(), "{password}".into()]),
+            ..LoginStep::default()
+        },
+        LoginStep {
+            click: Some("#sign-in".into()),
             ..LoginStep::default()
         },
     ]
+}
+
+/// The form driver's preflight against the script login UI ends with the hint to use the
+/// browser driver.
+async fn form_driver_gets_the_hint() -> Result<(), String> {
+    let (server, profile) = Embedded::start_configured(false, |c| {
+        c.login_ui = reference_server::LoginUi::Script;
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let http = conformance::http::Http::new(Duration::from_secs(10)).map_err(|e| e.to_string())?;
+    let target = Target::resolve(profile, None, &http)
+        .await
+        .map_err(|e| e.to_string())?;
+    let r = conformance::preflight_login(&target, Duration::from_secs(10)).await;
+    server.stop().await;
+    match r {
+        Err(e)
+            if e.contains("the page builds its form with JavaScript: use driver = \"browser\"") =>
+        {
+            Ok(())
+        }
+        other => Err(format!(
+            "the form driver on a script-built login page: {other:?}, not the hint to use the browser driver"
+        )),
+    }
 }
 
 /// Whether any `chromium` process of this user is left.
@@ -121,14 +197,6 @@ fn main() -> ExitCode {
         println!("browser_login: test");
         return ExitCode::SUCCESS;
     }
-    if conformance::login::chrome::executable().is_none() {
-        if std::env::var_os("CI").is_some() {
-            println!("test browser_login ... FAILED\n  no chromium on PATH under CI");
-            return ExitCode::FAILURE;
-        }
-        println!("test browser_login ... SKIPPED: no chromium on PATH (install Debian's chromium)");
-        return ExitCode::SUCCESS;
-    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -139,19 +207,53 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The form driver against a login page built by script: exit 2 at the preflight,
+    // with the hint to use the browser driver (no chromium needed).
+    if let Err(e) = rt.block_on(form_driver_gets_the_hint()) {
+        println!("test browser_login ... FAILED\n  {e}");
+        return ExitCode::FAILURE;
+    }
+    if conformance::login::chrome::executable().is_none() {
+        if std::env::var_os("CI").is_some() {
+            println!("test browser_login ... FAILED\n  no chromium on PATH under CI");
+            return ExitCode::FAILURE;
+        }
+        println!("test browser_login ... SKIPPED: no chromium on PATH (install Debian's chromium)");
+        return ExitCode::SUCCESS;
+    }
+    // Every way out of this test kills the browsers it started.
+    let _browsers = conformance::login::chrome::Guard;
     let outcome = rt.block_on(async {
-        let form = suite(|_| {}).await?;
-        let automatic =
-            suite(|p| p.login.get_or_insert_with(Default::default).driver = Driver::Browser)
-                .await?;
-        same_as(&form, &automatic, "automatic mode")?;
-        let script = suite(|p| {
-            let login = p.login.get_or_insert_with(Default::default);
-            login.driver = Driver::Browser;
-            login.steps = Some(scripted());
-        })
-        .await?;
-        same_as(&form, &script, "scripted mode")?;
+        let form = suite(false, |_| {}).await?;
+        let browser = |steps: Option<Vec<LoginStep>>| {
+            move |p: &mut Profile| {
+                let login = p.login.get_or_insert_with(Default::default);
+                login.driver = Driver::Browser;
+                login.steps = steps;
+            }
+        };
+        // Scripted mode is run against the login page built by script (its own
+        // selectors); the plain page's scripted profile is the same code path.
+        let runs: [(&str, bool, Option<Vec<LoginStep>>); 3] = [
+            ("automatic mode, plain login page", false, None),
+            ("automatic mode, script login UI", true, None),
+            (
+                "scripted mode, script login UI",
+                true,
+                Some(scripted_script_ui()),
+            ),
+        ];
+        let mut problems = Vec::new();
+        for (what, script, steps) in runs {
+            let r = suite(script, browser(steps)).await?;
+            let known: &[(&str, &str)] = if script { &NOT_YET_WITH_SCRIPT_UI } else { &[] };
+            if let Err(e) = same_as(&form, &r, what, known) {
+                problems.push(e);
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems.join("\n"));
+        }
         conformance::login::chrome::shutdown();
         tokio::time::sleep(Duration::from_millis(500)).await;
         let left = leftover_browsers();

@@ -305,6 +305,17 @@ async fn lend() -> Result<Lent, LoginError> {
     })
 }
 
+/// Kills every browser of the run when dropped: hold one in `main`, so every way out of
+/// it (a return, an early exit path, an unwinding panic) ends the browsers too.
+#[derive(Debug)]
+pub struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        shutdown();
+    }
+}
+
 /// Kills every idle browser of the pool (at the end of a run).
 pub fn shutdown() {
     if let Some(p) = POOL.get() {
@@ -427,9 +438,10 @@ async fn intercept(
         };
         let verdict = if is_client_redirect(&target, &redirect_uri) {
             Some(Ended::Client)
-        } else if ev.response_status_code.is_none() && !allowed.contains(&origin_of(&target)) {
-            Some(Ended::OtherSite)
-        } else if code != 0 && !allowed.contains(&origin_of(&target)) {
+        } else if (ev.response_status_code.is_none() || code != 0)
+            && !allowed.contains(&origin_of(&target))
+        {
+            // A navigation, or a redirect, to an origin the login may not visit.
             Some(Ended::OtherSite)
         } else {
             None
@@ -496,11 +508,12 @@ fn fill_js(
     password: Option<&str>,
     username_field: Option<&str>,
     password_field: Option<&str>,
+    button: Option<&str>,
 ) -> String {
     let q = |s: Option<&str>| serde_json::to_string(&s).unwrap_or_else(|_| "null".to_owned());
     format!(
         r#"(() => {{
-  const U = {u}, P = {p}, UF = {uf}, PF = {pf};
+  const U = {u}, P = {p}, UF = {uf}, PF = {pf}, B = {b};
   const vis = e => {{ const r = e.getBoundingClientRect(); const s = getComputedStyle(e);
     return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none' && !e.disabled; }};
   const set = (el, v) => {{
@@ -520,7 +533,8 @@ fn fill_js(
   if (!target) return 'nothing';
   form = form || target.form;
   if (form) {{
-    const submit = [...form.querySelectorAll('button, input[type=submit]')].find(b => vis(b) && (b.type || 'submit') === 'submit');
+    const subs = [...form.querySelectorAll('button, input[type=submit]')].filter(b => vis(b) && (b.type || 'submit') === 'submit');
+    const submit = subs.find(b => B !== null && (b.innerText || b.value || b.name || '').trim() === B) || subs[0];
     if (form.requestSubmit) {{ submit ? form.requestSubmit(submit) : form.requestSubmit(); }}
     else if (submit) submit.click(); else form.submit();
     return 'submitted';
@@ -534,6 +548,7 @@ fn fill_js(
         p = q(password),
         uf = q(username_field),
         pf = q(password_field),
+        b = q(button),
     )
 }
 
@@ -630,7 +645,8 @@ async fn scripted_step(
     user: &User,
     deadline: tokio::time::Instant,
     end: &watch::Receiver<Option<End>>,
-) -> Result<(), String> {
+) -> Result<bool, String> {
+    let mut idle: Option<(String, tokio::time::Instant)> = None;
     let until = (tokio::time::Instant::now() + Duration::from_secs(step.timeout.unwrap_or(10)))
         .min(deadline);
     let exists = |sel: &str| {
@@ -639,7 +655,7 @@ async fn scripted_step(
     };
     loop {
         if end.borrow().is_some() {
-            return Ok(());
+            return Ok(false);
         }
         let st = state(page).await;
         let url_ok = step.url.as_deref().is_none_or(|g| glob(g, &st.url));
@@ -670,7 +686,22 @@ async fn scripted_step(
                 let sel = serde_json::to_string(sel).unwrap_or_default();
                 eval_string(page, format!("(() => {{ const el = document.querySelector({sel}); if (!el) return 'none'; el.click(); return 'ok'; }})()")).await;
             }
-            return Ok(());
+            return Ok(false);
+        }
+        // An error page (no field to sign in with), loaded and unchanged: the login
+        // ends there, as in automatic mode.
+        let seen = format!("{}\n{}", st.url, st.text);
+        if !st.password && !st.username && st.complete {
+            match &idle {
+                Some((s, since)) if *s == seen => {
+                    if since.elapsed() >= SETTLED {
+                        return Ok(true);
+                    }
+                }
+                _ => idle = Some((seen, tokio::time::Instant::now())),
+            }
+        } else {
+            idle = None;
         }
         if tokio::time::Instant::now() >= until {
             return Err(step.describe());
@@ -689,6 +720,98 @@ pub async fn drive(
     login: &LoginProfile,
     approve: bool,
 ) -> Result<AuthResponse, LoginError> {
+    drive_to(authorization_url, redirect_uri, user, login, approve, false).await
+}
+
+/// Opens the login page in a fresh browser context, submits `user`'s password once,
+/// and returns the server's answer to that submission (a form post, or the login
+/// page's own `fetch`), for the checks of what a wrong password gets.
+pub async fn submit_password(
+    authorization_url: &str,
+    redirect_uri: &str,
+    user: &User,
+    login: &LoginProfile,
+) -> Result<Exchange, LoginError> {
+    let r = drive_to(
+        authorization_url,
+        redirect_uri,
+        Some(user),
+        login,
+        true,
+        true,
+    )
+    .await?;
+    r.trail
+        .iter()
+        .rev()
+        .find(|x| x.method == "POST")
+        .cloned()
+        .ok_or_else(|| LoginError::Send("the password submission got no answer".to_owned()))
+}
+
+/// Several authorization requests in one browser context, one after another (the
+/// second sees the cookies the first left): each `(url, user)` signs in when a user is
+/// given, and only watches where the browser is sent when none is.
+pub async fn drive_sequence(
+    visits: &[(String, Option<&User>)],
+    redirect_uri: &str,
+    login: &LoginProfile,
+) -> Result<Vec<AuthResponse>, LoginError> {
+    let mut lent = lend().await?;
+    let Some(c) = lent.chromium.as_ref() else {
+        return Err(LoginError::Send("no browser".to_owned()));
+    };
+    let cdp_err = |e: chromiumoxide::error::CdpError| LoginError::Send(format!("the browser: {e}"));
+    let context = c
+        .cdp
+        .create_browser_context(CreateBrowserContextParams::default())
+        .await
+        .map_err(cdp_err)?;
+    let mut out = Vec::new();
+    let mut result = Ok(());
+    for (url, user) in visits {
+        let page = match c
+            .cdp
+            .new_page(
+                CreateTargetParams::builder()
+                    .url("about:blank")
+                    .browser_context_id(context.clone())
+                    .build()
+                    .map_err(LoginError::Send)?,
+            )
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                result = Err(cdp_err(e));
+                break;
+            }
+        };
+        let r = run_login(&page, url, redirect_uri, *user, login, true, false).await;
+        let _ = page.close().await;
+        match r {
+            Ok(r) => out.push(r),
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    let _ = c.cdp.dispose_browser_context(context).await;
+    if matches!(&result, Err(LoginError::Send(_))) {
+        lent.broken = true;
+    }
+    result.map(|()| out)
+}
+
+async fn drive_to(
+    authorization_url: &str,
+    redirect_uri: &str,
+    user: Option<&User>,
+    login: &LoginProfile,
+    approve: bool,
+    first_submission: bool,
+) -> Result<AuthResponse, LoginError> {
     let mut lent = lend().await?;
     let result = match lent.chromium.as_ref() {
         Some(c) => {
@@ -699,6 +822,7 @@ pub async fn drive(
                 user,
                 login,
                 approve,
+                first_submission,
             )
             .await
         }
@@ -717,6 +841,7 @@ async fn drive_in(
     user: Option<&User>,
     login: &LoginProfile,
     approve: bool,
+    first_submission: bool,
 ) -> Result<AuthResponse, LoginError> {
     let cdp_err = |e: chromiumoxide::error::CdpError| LoginError::Send(format!("the browser: {e}"));
     let context = cdp
@@ -733,7 +858,16 @@ async fn drive_in(
         )
         .await
         .map_err(cdp_err)?;
-    let result = run_login(&page, authorization_url, redirect_uri, user, login, approve).await;
+    let result = run_login(
+        &page,
+        authorization_url,
+        redirect_uri,
+        user,
+        login,
+        approve,
+        first_submission,
+    )
+    .await;
     let _ = page.close().await;
     let _ = cdp.dispose_browser_context(context).await;
     result
@@ -746,6 +880,7 @@ async fn run_login(
     user: Option<&User>,
     login: &LoginProfile,
     approve: bool,
+    first_submission: bool,
 ) -> Result<AuthResponse, LoginError> {
     let cdp_err = |e: chromiumoxide::error::CdpError| LoginError::Send(format!("the browser: {e}"));
     let mut allowed = vec![origin_of(authorization_url)];
@@ -759,6 +894,17 @@ async fn run_login(
         RequestPattern::builder()
             .url_pattern("*")
             .resource_type(ResourceType::Document)
+            .request_stage(RequestStage::Response)
+            .build(),
+        // A login page's own requests (its sign-in `fetch`): only recorded.
+        RequestPattern::builder()
+            .url_pattern("*")
+            .resource_type(ResourceType::Fetch)
+            .request_stage(RequestStage::Response)
+            .build(),
+        RequestPattern::builder()
+            .url_pattern("*")
+            .resource_type(ResourceType::Xhr)
             .request_stage(RequestStage::Response)
             .build(),
     ];
@@ -782,7 +928,8 @@ async fn run_login(
         if let (Some(steps), Some(user)) = (login.steps.as_ref().filter(|s| !s.is_empty()), user) {
             for step in steps {
                 match scripted_step(page, step, user, deadline, &rx).await {
-                    Ok(()) => {}
+                    Ok(true) => return Ok(usize::MAX),
+                    Ok(false) => {}
                     Err(_) if step.optional => {}
                     Err(what) => return Err(what),
                 }
@@ -792,9 +939,17 @@ async fn run_login(
         // A page the driver cannot act on (an error page), unchanged for a while once
         // loaded, ends the login as it ends the form driver's.
         let mut idle: Option<(String, tokio::time::Instant)> = None;
+        let mut posts_before: Option<usize> = None;
         loop {
             if rx.borrow().is_some() {
                 return Ok(acted.values().sum::<usize>());
+            }
+            let posts = trail
+                .lock()
+                .map(|t| t.iter().filter(|x| x.method == "POST").count())
+                .unwrap_or(0);
+            if posts_before.is_some_and(|b| posts > b) {
+                return Ok(usize::MAX);
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(waited_for);
@@ -802,7 +957,17 @@ async fn run_login(
             let st = state(page).await;
             let consent = choose_button(&st.buttons, login, approve);
             let (key, action) = if user.is_none() {
+                // Nobody signs in: the login page (or an error page) is where it ends.
                 waited_for = "the authorization server to send the browser on".into();
+                let seen = format!("{}\n{}", st.url, st.text);
+                match &idle {
+                    Some((s, since)) if *s == seen && st.complete => {
+                        if since.elapsed() >= SETTLED {
+                            return Ok(usize::MAX);
+                        }
+                    }
+                    _ => idle = Some((seen, tokio::time::Instant::now())),
+                }
                 (String::new(), None)
             } else if st.password {
                 waited_for = "the redirect to the client after the password was submitted".into();
@@ -810,11 +975,13 @@ async fn run_login(
                 let p = user.map(|u| u.password.expose());
                 (
                     format!("password {}", st.url),
+                    // A login and consent form in one: its approve (or deny) button.
                     Some(fill_js(
                         u,
                         p,
                         login.username_field.as_deref(),
                         login.password_field.as_deref(),
+                        consent.as_deref(),
                     )),
                 )
             } else if st.username && consent.is_none() {
@@ -825,6 +992,7 @@ async fn run_login(
                         user.map(|u| u.username.as_str()),
                         None,
                         login.username_field.as_deref(),
+                        None,
                         None,
                     )),
                 )
@@ -845,11 +1013,14 @@ async fn run_login(
                 (String::new(), None)
             };
             if let Some(js) = action {
+                if first_submission && key.starts_with("password ") {
+                    posts_before = Some(posts);
+                }
                 let n = acted.entry(key).or_default();
                 if *n >= 3 {
-                    return Err(format!(
-                        "{waited_for} (the same page came back after three submissions: the login loops)"
-                    ));
+                    // The same page after three submissions (a refused password, a
+                    // block): the login ends there, as the form driver's does.
+                    return Ok(usize::MAX);
                 }
                 *n += 1;
                 eval_string(page, js).await;

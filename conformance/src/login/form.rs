@@ -96,6 +96,11 @@ pub enum LoginError {
     /// The cookie client could not be built, or a request got no response.
     #[error("{0}")]
     Send(String),
+    /// The login page has no form in its HTML, only scripts.
+    #[error(
+        "the page builds its form with JavaScript: use driver = \"browser\" in [login] (the login page {0} has no <form> in its HTML, only scripts)"
+    )]
+    NeedsScript(String),
     /// The browser driver's login did not end in time.
     #[error(
         "the browser login did not end within {seconds} s: it waited for {waited_for}; last URL {url}; page text: {excerpt:?}{}",
@@ -448,6 +453,9 @@ pub async fn drive(
         Ended::Client => Ok(r),
         Ended::OtherSite => Err(LoginError::LeftSite(redact_url(&r.location))),
         Ended::Page | Ended::Stopped => Err(match last {
+            Some(x) if x.status == 200 && builds_form_by_script(&x.body) => {
+                LoginError::NeedsScript(redact_url(&x.url))
+            }
             Some(x) if x.status == 200 => LoginError::NoForm {
                 url: redact_url(&x.url),
                 status: x.status,
@@ -458,6 +466,13 @@ pub async fn drive(
             None => LoginError::TooManySteps(String::new()),
         }),
     }
+}
+
+/// Whether a page has no form of its own but scripts that may build one: a login page
+/// only a browser can use.
+pub fn builds_form_by_script(body: &str) -> bool {
+    let lower = body.to_ascii_lowercase();
+    !lower.contains("<form") && lower.contains("<script")
 }
 
 fn unexpected(url: &str, x: &Exchange) -> LoginError {

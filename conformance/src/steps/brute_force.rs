@@ -57,7 +57,12 @@ async fn wrong_sign_ins(w: &mut OAuthWorld, u: UserParam, c: ClientParam) -> Che
                 .and_then(|c| c.redirect_uri)
                 .is_some_and(|r| crate::login::form::is_redirect_to(l, &r))
         });
-        let form_again = x.status == 200 || ((300..400).contains(&x.status) && !to_client);
+        // A login page that posts with a script gets the refusal as its API's answer
+        // (400 or 401), not as the form again.
+        let scripted = w.target().login.driver == crate::target::profile::Driver::Browser
+            && matches!(x.status, 400 | 401);
+        let form_again =
+            x.status == 200 || ((300..400).contains(&x.status) && !to_client) || scripted;
         if !form_again {
             break;
         }
@@ -78,6 +83,21 @@ async fn wrong_sign_in(
     let redirect_uri = client.redirect_uri.clone().unwrap_or_default();
     let (params, _, _) = default_request(w, role)?;
     let url = authorization_url(w, &params)?;
+    if w.target().login.driver == crate::target::profile::Driver::Browser {
+        // The real browser types the wrong password; the answer is the server's answer
+        // to that submission (the form post, or the login page's own fetch).
+        let x = observing_throttle(crate::login::chrome::submit_password(
+            &url,
+            &redirect_uri,
+            &u,
+            &w.target().login,
+        ))
+        .await
+        .map_err(login_failed)?;
+        w.last = Some(x.clone());
+        w.auth_response = None;
+        return Ok(x);
+    }
     let browser = Browser::new(w.ctx.timeout).map_err(login_failed)?;
     let visit = Visit {
         redirect_uri: &redirect_uri,

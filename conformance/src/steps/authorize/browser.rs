@@ -101,6 +101,36 @@ async fn again_same_browser(w: &mut OAuthWorld, u: UserParam, c: ClientParam) ->
         approve: true,
         stop_before,
     };
+    if login.driver == crate::target::profile::Driver::Browser {
+        // Both requests in one real browser; the second signs nobody in.
+        let mut answers = crate::login::chrome::drive_sequence(
+            &[(first, Some(&user)), (second, None)],
+            &redirect_uri,
+            &login,
+        )
+        .await
+        .map_err(login_failed)?;
+        let second = answers.pop();
+        let first = answers.pop();
+        match (first, second) {
+            (Some(f), Some(s)) if f.to_client() && f.get("code").is_some() => {
+                record(w, s);
+                return Ok(());
+            }
+            (Some(f), _) => {
+                return Err(Mismatch::new(
+                    "a code for the first, approved request",
+                    format!(
+                        "ended {:?} with status {} and error {:?}",
+                        f.ended,
+                        f.status,
+                        f.get("error")
+                    ),
+                ));
+            }
+            _ => return Err(Mismatch::error("the browser made no second request")),
+        }
+    }
     let browser = Browser::new(w.ctx.timeout).map_err(login_failed)?;
     let (resp, _) = browser
         .visit(Outgoing::new(reqwest::Method::GET, first), &visit(None))
