@@ -471,9 +471,12 @@ mod tests {
     /// A value outside a field's set ends with the field, the value and the choices.
     #[test]
     fn unknown_values_are_refused() {
-        let e = err("issuer = \"https://a.example\"\n[login]\ndriver = \"browser\"\n");
+        let e = err("issuer = \"https://a.example\"\n[login]\ndriver = \"selenium\"\n");
         assert!(
-            e.contains("driver") && e.contains("browser") && e.contains("form"),
+            e.contains("driver")
+                && e.contains("selenium")
+                && e.contains("form")
+                && e.contains("browser"),
             "{e}"
         );
         let e = err(
