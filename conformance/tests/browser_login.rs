@@ -178,8 +178,9 @@ async fn form_driver_gets_the_hint() -> Result<(), String> {
     }
 }
 
-/// Whether any `chromium` process of this user is left.
+/// The `chromium` processes this test started that are still running.
 fn leftover_browsers() -> Vec<String> {
+    let ours = conformance::login::chrome::started_profiles();
     let Ok(out) = std::process::Command::new("pgrep")
         .args(["-a", "-f", "oauth2-conformance-chromium-"])
         .output()
@@ -188,6 +189,7 @@ fn leftover_browsers() -> Vec<String> {
     };
     String::from_utf8_lossy(&out.stdout)
         .lines()
+        .filter(|l| ours.iter().any(|p| l.contains(p.as_str())))
         .map(str::to_owned)
         .collect()
 }

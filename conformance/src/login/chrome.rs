@@ -77,6 +77,15 @@ impl Drop for Chromium {
 /// Every process group of a browser this run started and has not yet killed.
 static GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
+/// The profile folders of every browser this process started (to find its processes).
+static PROFILES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The profile folders of the browsers this process started: a process whose command
+/// line names one of them is one of this run's.
+pub fn started_profiles() -> Vec<String> {
+    PROFILES.lock().map(|p| p.clone()).unwrap_or_default()
+}
+
 fn forget_group(pgid: u32) {
     if let Ok(mut g) = GROUPS.lock() {
         g.retain(|p| *p != pgid);
@@ -146,6 +155,9 @@ impl Chromium {
             .prefix("oauth2-conformance-chromium-")
             .tempdir()
             .map_err(|e| LoginError::Send(format!("cannot create a browser profile: {e}")))?;
+        if let Ok(mut p) = PROFILES.lock() {
+            p.push(profile.path().display().to_string());
+        }
         let mut cmd = tokio::process::Command::new(&exe);
         cmd.args([
             "--headless",
