@@ -761,6 +761,21 @@ pub async fn submit_password(
         .ok_or_else(|| LoginError::Send("the password submission got no answer".to_owned()))
 }
 
+/// A blank page in a browser context.
+async fn blank_page(
+    cdp: &Cdp,
+    context: &chromiumoxide::cdp::browser_protocol::browser::BrowserContextId,
+) -> Result<Page, LoginError> {
+    let params = CreateTargetParams::builder()
+        .url("about:blank")
+        .browser_context_id(context.clone())
+        .build()
+        .map_err(LoginError::Send)?;
+    cdp.new_page(params)
+        .await
+        .map_err(|e| LoginError::Send(format!("the browser: {e}")))
+}
+
 /// Several authorization requests in one browser context, one after another (the
 /// second sees the cookies the first left): each `(url, user)` signs in when a user is
 /// given, and only watches where the browser is sent when none is.
@@ -782,20 +797,10 @@ pub async fn drive_sequence(
     let mut out = Vec::new();
     let mut result = Ok(());
     for (url, user) in visits {
-        let page = match c
-            .cdp
-            .new_page(
-                CreateTargetParams::builder()
-                    .url("about:blank")
-                    .browser_context_id(context.clone())
-                    .build()
-                    .map_err(LoginError::Send)?,
-            )
-            .await
-        {
+        let page = match blank_page(&c.cdp, &context).await {
             Ok(p) => p,
             Err(e) => {
-                result = Err(cdp_err(e));
+                result = Err(e);
                 break;
             }
         };
@@ -860,16 +865,13 @@ async fn drive_in(
         .create_browser_context(CreateBrowserContextParams::default())
         .await
         .map_err(cdp_err)?;
-    let page = cdp
-        .new_page(
-            CreateTargetParams::builder()
-                .url("about:blank")
-                .browser_context_id(context.clone())
-                .build()
-                .map_err(LoginError::Send)?,
-        )
-        .await
-        .map_err(cdp_err)?;
+    let page = match blank_page(cdp, &context).await {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = cdp.dispose_browser_context(context).await;
+            return Err(e);
+        }
+    };
     let result = run_login(
         &page,
         authorization_url,
