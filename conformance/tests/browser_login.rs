@@ -194,6 +194,14 @@ fn leftover_browsers() -> Vec<String> {
         .collect()
 }
 
+/// The profile folders of the browsers this test started that still exist.
+fn leftover_profiles() -> Vec<String> {
+    conformance::login::chrome::started_profiles()
+        .into_iter()
+        .filter(|p| std::path::Path::new(p).exists())
+        .collect()
+}
+
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
         println!("browser_login: test");
@@ -271,6 +279,10 @@ fn main() -> ExitCode {
             if !left.is_empty() {
                 return Err(format!("browsers left running: {left:?}"));
             }
+            let folders = leftover_profiles();
+            if !folders.is_empty() {
+                return Err(format!("browser profile folders left behind: {folders:?}"));
+            }
             Ok::<(), String>(())
         });
         return match outcome {
@@ -320,6 +332,10 @@ fn main() -> ExitCode {
         let left = leftover_browsers();
         if !left.is_empty() {
             return Err(format!("browsers left running: {left:?}"));
+        }
+        let folders = leftover_profiles();
+        if !folders.is_empty() {
+            return Err(format!("browser profile folders left behind: {folders:?}"));
         }
         Ok::<(), String>(())
     });

@@ -59,7 +59,7 @@ struct Chromium {
     cdp: Cdp,
     child: tokio::process::Child,
     pgid: Option<u32>,
-    _profile: tempfile::TempDir,
+    profile: PathBuf,
     handler: tokio::task::JoinHandle<()>,
 }
 
@@ -71,11 +71,13 @@ impl Drop for Chromium {
             forget_group(pgid);
         }
         let _ = self.child.start_kill();
+        remove_profile(&self.profile);
     }
 }
 
-/// Every process group of a browser this run started and has not yet killed.
-static GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// Every process group of a browser this run started and has not yet killed, with the
+/// browser's profile folder.
+static GROUPS: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
 
 /// The profile folders of every browser this process started (to find its processes).
 static PROFILES: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -88,7 +90,20 @@ pub fn started_profiles() -> Vec<String> {
 
 fn forget_group(pgid: u32) {
     if let Ok(mut g) = GROUPS.lock() {
-        g.retain(|p| *p != pgid);
+        g.retain(|(p, _)| *p != pgid);
+    }
+}
+
+/// Removes a killed browser's profile folder. Its processes may still be dying and
+/// writing into it for a moment after the kill, so a failed removal is retried briefly.
+fn remove_profile(dir: &std::path::Path) {
+    for _ in 0..40 {
+        match std::fs::remove_dir_all(dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            _ => return,
+        }
     }
 }
 
@@ -103,9 +118,12 @@ fn kill_group(pgid: u32) {
 
 /// Kills every browser this run started (at the end of the run, on Ctrl-C, on a panic).
 pub fn kill_all() {
-    let groups: Vec<u32> = GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
-    for pgid in groups {
-        kill_group(pgid);
+    let groups: Vec<(u32, PathBuf)> = GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
+    for (pgid, _) in &groups {
+        kill_group(*pgid);
+    }
+    for (_, profile) in &groups {
+        remove_profile(profile);
     }
     if let Ok(mut g) = GROUPS.lock() {
         g.clear();
@@ -154,9 +172,12 @@ impl Chromium {
         let profile = tempfile::Builder::new()
             .prefix("oauth2-conformance-chromium-")
             .tempdir()
-            .map_err(|e| LoginError::Send(format!("cannot create a browser profile: {e}")))?;
+            .map_err(|e| LoginError::Send(format!("cannot create a browser profile: {e}")))?
+            // Removed by hand once the browser is killed (`remove_profile`), never while
+            // it may still write into it.
+            .keep();
         if let Ok(mut p) = PROFILES.lock() {
-            p.push(profile.path().display().to_string());
+            p.push(profile.display().to_string());
         }
         let mut cmd = tokio::process::Command::new(&exe);
         cmd.args([
@@ -171,19 +192,26 @@ impl Chromium {
             "--no-default-browser-check",
             "--remote-debugging-port=0",
         ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--user-data-dir={}", profile.display()))
         .arg("about:blank")
         .process_group(0)
         .kill_on_drop(true)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| LoginError::Send(format!("cannot start {}: {e}", exe.display())))?;
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                remove_profile(&profile);
+                return Err(LoginError::Send(format!(
+                    "cannot start {}: {e}",
+                    exe.display()
+                )));
+            }
+        };
         let pgid = child.id();
         if let (Some(p), Ok(mut g)) = (pgid, GROUPS.lock()) {
-            g.push(p);
+            g.push((p, profile.clone()));
         }
         let stderr = child.stderr.take();
         let ws = async {
@@ -205,6 +233,7 @@ impl Chromium {
                 kill_group(p);
                 forget_group(p);
             }
+            remove_profile(&profile);
             LoginError::Send(why)
         };
         let ws = match started {
@@ -240,7 +269,7 @@ impl Chromium {
             cdp,
             child,
             pgid,
-            _profile: profile,
+            profile,
             handler,
         })
     }
