@@ -62,42 +62,20 @@ fn kinds(r: &RunResult) -> BTreeMap<(String, String), &'static str> {
         .collect()
 }
 
-/// Scenarios the browser driver cannot run yet against a login page built by script,
-/// with why (the issue stays open for them; any other difference fails the test).
-const NOT_YET_WITH_SCRIPT_UI: [(&str, &str); 1] = [(
-    "An attacker's page submits the login and consent form in the user's browser",
-    "the cross-site forgery replays the login form's HTTP submission; a login page that \
-     posts with fetch needs the forgery built from the intercepted API request",
-)];
-
 /// Scenarios that may differ against the script login UI for time, not for what the
 /// driver can do: two logins through three screens each take about as long as the
 /// bundled server's five-second access tokens live, so the first token may be past its
 /// lifetime when used (an honest error, never a failure).
 const MAY_AGE_WITH_SCRIPT_UI: [&str; 1] = ["Revoking the access token with the hint refresh_token"];
 
-/// The browser run must match the form run scenario by scenario (but for the scenarios
-/// in `known`, which must differ: a gap that closes is seen).
-fn same_as(
-    form: &RunResult,
-    browser: &RunResult,
-    what: &str,
-    known: &[(&str, &str)],
-) -> Result<(), String> {
+/// The browser run must match the form run scenario by scenario.
+fn same_as(form: &RunResult, browser: &RunResult, what: &str, script: bool) -> Result<(), String> {
     let (a, b) = (kinds(form), kinds(browser));
-    for (name, why) in known {
-        if a.iter().any(|(k, v)| k.1 == *name && b.get(k) == Some(v)) {
-            return Err(format!(
-                "{what}: {name:?} now gives the form driver's verdict: remove it from the known gaps ({why})"
-            ));
-        }
-    }
     let differ: Vec<String> = a
         .iter()
-        .filter(|(k, _)| !known.iter().any(|(n, _)| k.1 == *n))
         .filter(|(k, _)| {
             // Only an error (a credential past its lifetime) is allowed for these.
-            !(!known.is_empty()
+            !(script
                 && MAY_AGE_WITH_SCRIPT_UI.contains(&k.1.as_str())
                 && b.get(*k) == Some(&"error"))
         })
@@ -319,8 +297,7 @@ fn main() -> ExitCode {
         let mut problems = Vec::new();
         for (what, script, steps) in runs {
             let r = suite(script, browser(steps)).await?;
-            let known: &[(&str, &str)] = if script { &NOT_YET_WITH_SCRIPT_UI } else { &[] };
-            if let Err(e) = same_as(&form, &r, what, known) {
+            if let Err(e) = same_as(&form, &r, what, script) {
                 problems.push(e);
             }
         }

@@ -121,6 +121,13 @@ fn redact_json(v: &mut serde_json::Value) {
             }
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(redact_json),
+        // A URL in a member (a login API's `{"next": "https://client/cb?code=..."}`).
+        serde_json::Value::String(s) => {
+            let r = redact_text(s);
+            if r != *s {
+                *s = r;
+            }
+        }
         _ => {}
     }
 }
@@ -202,6 +209,17 @@ mod tests {
     /// A redirect body that repeats the Location URL, as Koa and Express write it, keeps
     /// no code, whether the URL is written raw or HTML-escaped, and witnessed secrets are
     /// removed from any text.
+    #[test]
+    fn urls_in_json_members_are_redacted() {
+        let body = r#"{"next":"https://c.example/cb?code=c0de-in-json-77&state=s1","error":"x"}"#;
+        let out = redact_body(body);
+        assert!(!out.contains("c0de-in-json-77"), "{out}");
+        assert!(
+            out.contains("state=s1") && out.contains("code=[redacted]"),
+            "{out}"
+        );
+    }
+
     #[test]
     fn redirect_bodies_are_redacted() {
         let body = "<p>Redirecting to <a href=\"https://c.example/cb?code=c0de-s3cr3t-9f&amp;state=x\">\

@@ -24,6 +24,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -33,7 +34,9 @@ use chromiumoxide::cdp::browser_protocol::fetch::{
     ContinueRequestParams, EnableParams, EventRequestPaused, FailRequestParams,
     GetResponseBodyParams, HeaderEntry, RequestPattern, RequestStage,
 };
-use chromiumoxide::cdp::browser_protocol::network::{ErrorReason, ResourceType};
+use chromiumoxide::cdp::browser_protocol::network::{
+    CookieSameSite, ErrorReason, GetCookiesParams, ResourceType,
+};
 use chromiumoxide::cdp::browser_protocol::page::{CaptureScreenshotFormat, NavigateParams};
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams,
@@ -375,6 +378,120 @@ struct End {
     location: String,
 }
 
+/// A request the browser was about to send, captured and never sent. No `Debug`: its
+/// body may hold a password.
+#[derive(Clone)]
+pub struct Captured {
+    /// The request's URL.
+    pub url: String,
+    /// Its method.
+    pub method: String,
+    /// The headers the page gave it (the browser adds cookies later: none here).
+    pub headers: Vec<(String, String)>,
+    /// Its body.
+    pub body: Vec<u8>,
+    /// The cookies the browser held for `url` at that moment.
+    pub cookies: Vec<HeldCookie>,
+}
+
+impl Captured {
+    /// A header the page gave the request.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A cookie of the browser, with its `SameSite` attribute as the browser applies it.
+#[derive(Clone)]
+pub struct HeldCookie {
+    /// Name.
+    pub name: String,
+    /// Value.
+    pub value: String,
+    /// `SameSite`; a cookie set without the attribute is `Lax`, as browsers treat it.
+    pub same_site: SameSite,
+}
+
+/// The `SameSite` attribute of a cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    /// Sent on cross-site requests too.
+    None,
+    /// Sent on cross-site top-level navigations with a safe method.
+    Lax,
+    /// Never sent on a request a cross-site page started.
+    Strict,
+}
+
+/// Stop a login when the browser is about to send its `nth` POST (0-based), and keep
+/// that request.
+struct StopAt {
+    nth: usize,
+    seen: AtomicUsize,
+    captured: Mutex<Option<Captured>>,
+}
+
+/// The request of a paused event, as [`Captured`] (cookies are added later).
+fn captured_of(ev: &EventRequestPaused) -> Captured {
+    let headers = ev
+        .request
+        .headers
+        .inner()
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let body = ev
+        .request
+        .post_data_entries
+        .iter()
+        .flatten()
+        .filter_map(|e| e.bytes.as_ref())
+        .flat_map(|b| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(AsRef::<[u8]>::as_ref(b))
+                .unwrap_or_default()
+        })
+        .collect();
+    Captured {
+        url: ev.request.url.clone(),
+        method: ev.request.method.clone(),
+        headers,
+        body,
+        cookies: Vec::new(),
+    }
+}
+
+/// The cookies the page's browser context holds for `url`.
+async fn cookies_for(page: &Page, url: &str) -> Vec<HeldCookie> {
+    let Ok(r) = page
+        .execute(GetCookiesParams::builder().url(url).build())
+        .await
+    else {
+        return Vec::new();
+    };
+    r.result
+        .cookies
+        .iter()
+        .map(|c| HeldCookie {
+            name: c.name.clone(),
+            value: c.value.clone(),
+            same_site: match c.same_site {
+                Some(CookieSameSite::None) => SameSite::None,
+                Some(CookieSameSite::Strict) => SameSite::Strict,
+                _ => SameSite::Lax,
+            },
+        })
+        .collect()
+}
+
 /// The origin (`scheme://host[:port]`) of a URL, lower-cased.
 fn origin_of(url: &str) -> String {
     reqwest::Url::parse(url).map_or_else(|_| String::new(), |u| u.origin().ascii_serialization())
@@ -448,6 +565,7 @@ async fn intercept(
     allowed: Vec<String>,
     end: watch::Sender<Option<End>>,
     trail: Trail,
+    stop: Option<Arc<StopAt>>,
 ) {
     let Ok(mut events) = page.event_listener::<EventRequestPaused>().await else {
         return;
@@ -458,6 +576,36 @@ async fn intercept(
             if let Ok(mut t) = trail.lock() {
                 t.push(x);
             }
+        }
+        let requesting = ev.response_status_code.is_none() && ev.response_error_reason.is_none();
+        if let Some(stop) = stop
+            .as_ref()
+            .filter(|_| requesting && ev.request.method == "POST")
+        {
+            if stop.seen.fetch_add(1, Ordering::SeqCst) == stop.nth {
+                if let Ok(mut c) = stop.captured.lock() {
+                    *c = Some(captured_of(&ev));
+                }
+                let _ = end.send(Some(End {
+                    ended: Ended::Stopped,
+                    status: 0,
+                    location: ev.request.url.clone(),
+                }));
+                let _ = page
+                    .execute(FailRequestParams::new(
+                        ev.request_id.clone(),
+                        ErrorReason::Aborted,
+                    ))
+                    .await;
+                continue;
+            }
+        }
+        if requesting && ev.resource_type != ResourceType::Document {
+            // A page's own request, paused only to find the submission to stop at.
+            let _ = page
+                .execute(ContinueRequestParams::new(ev.request_id.clone()))
+                .await;
+            continue;
         }
         let url = ev.request.url.clone();
         let status = ev.response_status_code.unwrap_or(0);
@@ -833,7 +981,7 @@ pub async fn drive_sequence(
                 break;
             }
         };
-        let r = run_login(&page, url, redirect_uri, *user, login, true, false).await;
+        let r = run_login(&page, url, redirect_uri, *user, login, true, false, None).await;
         let _ = page.close().await;
         match r {
             Ok(r) => out.push(r),
@@ -869,6 +1017,7 @@ async fn drive_to(
                 login,
                 approve,
                 first_submission,
+                None,
             )
             .await
         }
@@ -880,6 +1029,48 @@ async fn drive_to(
     result
 }
 
+/// Signs `user` in, in a fresh browser context, until the browser is about to send its
+/// `nth` POST (0-based: a form post or the login page's own `fetch`); that request is
+/// captured with the cookies the context holds for it, and never sent. `None` when the
+/// login ended before it.
+pub async fn drive_until_post(
+    authorization_url: &str,
+    redirect_uri: &str,
+    user: &User,
+    login: &LoginProfile,
+    nth: usize,
+) -> Result<Option<Captured>, LoginError> {
+    let stop = Arc::new(StopAt {
+        nth,
+        seen: AtomicUsize::new(0),
+        captured: Mutex::new(None),
+    });
+    let mut lent = lend().await?;
+    let result = match lent.chromium.as_ref() {
+        Some(c) => {
+            drive_in(
+                &c.cdp,
+                authorization_url,
+                redirect_uri,
+                Some(user),
+                login,
+                true,
+                false,
+                Some(stop.clone()),
+            )
+            .await
+        }
+        None => Err(LoginError::Send("no browser".to_owned())),
+    };
+    if matches!(&result, Err(LoginError::Send(_))) {
+        lent.broken = true;
+    }
+    let r = result?;
+    let captured = stop.captured.lock().ok().and_then(|mut c| c.take());
+    Ok(captured.filter(|_| r.ended == Ended::Stopped))
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn drive_in(
     cdp: &Cdp,
     authorization_url: &str,
@@ -888,6 +1079,7 @@ async fn drive_in(
     login: &LoginProfile,
     approve: bool,
     first_submission: bool,
+    stop: Option<Arc<StopAt>>,
 ) -> Result<AuthResponse, LoginError> {
     let cdp_err = |e: chromiumoxide::error::CdpError| LoginError::Send(format!("the browser: {e}"));
     let context = cdp
@@ -909,6 +1101,7 @@ async fn drive_in(
         login,
         approve,
         first_submission,
+        stop,
     )
     .await;
     let _ = page.close().await;
@@ -916,6 +1109,7 @@ async fn drive_in(
     result
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_login(
     page: &Page,
     authorization_url: &str,
@@ -924,11 +1118,12 @@ async fn run_login(
     login: &LoginProfile,
     approve: bool,
     first_submission: bool,
+    stop: Option<Arc<StopAt>>,
 ) -> Result<AuthResponse, LoginError> {
     let cdp_err = |e: chromiumoxide::error::CdpError| LoginError::Send(format!("the browser: {e}"));
     let mut allowed = vec![origin_of(authorization_url)];
     allowed.extend(login.allowed_origins.iter().map(|o| origin_of(o)));
-    let patterns = vec![
+    let mut patterns = vec![
         RequestPattern::builder()
             .url_pattern("*")
             .resource_type(ResourceType::Document)
@@ -951,6 +1146,18 @@ async fn run_login(
             .request_stage(RequestStage::Response)
             .build(),
     ];
+    if stop.is_some() {
+        // To stop at a submission the page makes with its own request.
+        for t in [ResourceType::Fetch, ResourceType::Xhr] {
+            patterns.push(
+                RequestPattern::builder()
+                    .url_pattern("*")
+                    .resource_type(t)
+                    .request_stage(RequestStage::Request)
+                    .build(),
+            );
+        }
+    }
     let (tx, mut rx) = watch::channel(None);
     let trail: Trail = Arc::new(Mutex::new(Vec::new()));
     let watcher = tokio::spawn(intercept(
@@ -959,6 +1166,7 @@ async fn run_login(
         allowed,
         tx,
         trail.clone(),
+        stop.clone(),
     ));
     page.execute(EnableParams::builder().patterns(patterns).build())
         .await
@@ -1068,7 +1276,7 @@ async fn run_login(
                 *n += 1;
                 eval_string(page, js).await;
             }
-            let _ = tokio::time::timeout(Duration::from_millis(250), rx.changed()).await;
+            let _ = tokio::time::timeout(Duration::from_millis(100), rx.changed()).await;
         }
     };
     let outcome = tokio::time::timeout_at(deadline + Duration::from_millis(500), outcome).await;
@@ -1076,6 +1284,21 @@ async fn run_login(
     tokio::time::sleep(Duration::from_millis(50)).await;
     let end = rx.borrow().clone();
     watcher.abort();
+    if let Some(stop) = &stop {
+        let url = stop
+            .captured
+            .lock()
+            .ok()
+            .and_then(|c| c.as_ref().map(|c| c.url.clone()));
+        if let Some(url) = url {
+            let cookies = cookies_for(page, &url).await;
+            if let Ok(mut c) = stop.captured.lock() {
+                if let Some(c) = c.as_mut() {
+                    c.cookies = cookies;
+                }
+            }
+        }
+    }
     let trail: Vec<Exchange> = trail.lock().map(|t| t.clone()).unwrap_or_default();
     let settled = matches!(outcome, Ok(Ok(usize::MAX)));
     let submissions = match &outcome {

@@ -72,13 +72,17 @@ async fn cross_site_form(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Ch
     let redirect_uri = w.client(c.0)?.redirect_uri.unwrap_or_default();
     let url = authorization_url(w, &params)?;
     let user = w.user(u.0)?;
-    let resp = csrf::forge(&url, &redirect_uri, &user, &w.target().login, w.ctx.timeout)
-        .await
-        .map_err(|e| {
-            Mismatch::error(format!(
-                "the cross-site submission could not be prepared: {e}"
-            ))
-        })?;
+    let login = w.target().login.clone();
+    let forged = if login.driver == crate::target::profile::Driver::Browser {
+        csrf::forge_in_browser(&url, &redirect_uri, &user, &login, w.ctx.timeout).await
+    } else {
+        csrf::forge(&url, &redirect_uri, &user, &login, w.ctx.timeout).await
+    };
+    let resp = forged.map_err(|e| {
+        Mismatch::error(format!(
+            "the cross-site submission could not be prepared: {e}"
+        ))
+    })?;
     record(w, resp);
     Ok(())
 }
