@@ -176,6 +176,9 @@ pub struct OAuthWorld {
     /// Set by the steps that provoke a throttle: from then on, the scenario's `429` and
     /// `503` answers reach its steps as they are, never waited out and retried.
     pub observe_throttle: bool,
+    /// When the block that the last refused sign-in announced (`Retry-After`) ends: a
+    /// code that comes later says nothing about the block.
+    pub block_until: Option<std::time::Instant>,
     /// Answers in which the target declined to serve (`429`, `503`) after the one
     /// patient retry: they say nothing about a requirement, so the scenario ends as an
     /// error, whatever its steps concluded.
@@ -203,6 +206,7 @@ impl OAuthWorld {
             auth_answers: Vec::new(),
             token_answers: Vec::new(),
             observe_throttle: false,
+            block_until: None,
             throttled: Vec::new(),
         })
     }

@@ -67,6 +67,14 @@ async fn wrong_sign_ins(w: &mut OAuthWorld, u: UserParam, c: ClientParam) -> Che
             break;
         }
     }
+    // The block the last refusal announced, if it did: how long a refusal of the right
+    // password can be expected.
+    w.block_until = w.last.as_ref().and_then(|x| {
+        let secs = x
+            .header("retry-after")
+            .and_then(|v| retry_after_seconds(v, SystemTime::now()))?;
+        Some(x.received_at + std::time::Duration::from_secs(secs))
+    });
     Ok(())
 }
 

@@ -37,10 +37,27 @@ pub async fn revoke(
 /// A target that does not is not applicable to the checks that need it.
 #[given(expr = "the {client} client finds that the target revokes access tokens")]
 async fn revokes_access_tokens(w: &mut OAuthWorld, c: ClientParam) -> Check {
-    let kept = (w.tokens.take(), std::mem::take(&mut w.earlier_tokens));
-    let probe = probe_access_revocation(w, c.0).await;
-    (w.tokens, w.earlier_tokens) = kept;
-    match probe? {
+    // A property of the target: probed once per run, endpoint and client.
+    static PROBED: std::sync::Mutex<Vec<(String, bool)>> = std::sync::Mutex::new(Vec::new());
+    let key = format!("{} {}", endpoint(w, "revocation")?, w.client(c.0)?.id);
+    let known = PROBED
+        .lock()
+        .ok()
+        .and_then(|p| p.iter().find(|(k, _)| *k == key).map(|(_, v)| *v));
+    let revokes = match known {
+        Some(v) => v,
+        None => {
+            let kept = (w.tokens.take(), std::mem::take(&mut w.earlier_tokens));
+            let probe = probe_access_revocation(w, c.0).await;
+            (w.tokens, w.earlier_tokens) = kept;
+            let v = probe?;
+            if let Ok(mut p) = PROBED.lock() {
+                p.push((key, v));
+            }
+            v
+        }
+    };
+    match revokes {
         true => Ok(()),
         false => Err(Mismatch::not_applicable(
             "the target does not revoke access tokens (RFC 7009 §2 makes that a SHOULD, \

@@ -440,6 +440,22 @@ async fn keeps_query(w: &mut OAuthWorld) -> Check {
 #[then(expr = "no authorization code is issued")]
 async fn no_code(w: &mut OAuthWorld) -> Check {
     let r = seen(w)?;
+    if let (Some(until), Some(got), true) = (
+        w.block_until,
+        r.trail.last().map(|x| x.received_at),
+        r.get("code").is_some(),
+    ) {
+        if got > until {
+            // The login took longer than the block the server announced: the code
+            // says nothing about whether the block refuses the right password.
+            return Err(Mismatch::error(format!(
+                "the code came {:.1} s after the block announced by the last refusal's \
+                 Retry-After had ended, too late to tell whether the block refuses the \
+                 right password (the login was slower than the block)",
+                got.duration_since(until).as_secs_f64()
+            )));
+        }
+    }
     ensure(
         r.get("code").is_none(),
         "no authorization code",
