@@ -38,6 +38,7 @@ fn scenario(line: usize, name: &str, outcome: &str, detail: Option<&str>) -> Sce
         duration_ms: 0,
         counted: true,
         detail: detail.map(str::to_owned),
+        screenshot: None,
     }
 }
 

@@ -44,6 +44,7 @@ fn scenario(
         duration_ms: if outcome == "not_applicable" { 0 } else { 1234 },
         counted: true,
         detail: detail.map(str::to_owned),
+        screenshot: None,
     }
 }
 

@@ -976,6 +976,7 @@ mod tests {
             duration_ms: 0,
             counted: true,
             detail: (outcome != "passed").then(|| format!("{outcome}: why\nmore")),
+            screenshot: None,
         }
     }
 

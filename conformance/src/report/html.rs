@@ -58,6 +58,8 @@ details:target::details-content { content-visibility: visible; display: block; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f8fa; border: 1px solid #d0d7de;
   border-radius: 6px; padding: .6rem; margin: .4rem 0; max-width: 100rem;
   font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.shot img { max-width: 100%; border: 1px solid #d0d7de; border-radius: 6px; }
+.shot figcaption { font-size: .85rem; color: #57606a; }
 "#;
 
 /// Renders one report as a page, or several as a matrix with one column per report.
@@ -148,6 +150,23 @@ fn verdict_badge(verdict: &str) -> String {
 }
 
 /// The text shown for a scenario's detail, if it has one.
+/// The login screenshot of a scenario, inline (the page stays one self-contained file);
+/// empty when there is none or it cannot be read.
+fn screenshot(s: &Scenario) -> String {
+    use base64::Engine as _;
+    let Some(path) = s.screenshot.as_deref() else {
+        return String::new();
+    };
+    match std::fs::read(path) {
+        Ok(png) if png.starts_with(b"\x89PNG") => format!(
+            "<figure class=\"shot\"><img alt=\"the login page when the browser gave up\" src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>",
+            base64::engine::general_purpose::STANDARD.encode(png),
+            esc(path)
+        ),
+        _ => String::new(),
+    }
+}
+
 fn detail_text(s: &Scenario) -> Option<String> {
     let d = s.detail.as_deref()?;
     Some(match s.outcome.as_str() {
@@ -349,10 +368,11 @@ fn single(out: &mut String, r: &Report) {
             }
             let title = match detail_text(s) {
                 Some(d) => format!(
-                    "<details id=\"s-{}\"><summary>{}</summary><pre>{}</pre></details>",
+                    "<details id=\"s-{}\"><summary>{}</summary><pre>{}</pre>{}</details>",
                     slug(&s.id),
                     esc(&s.name),
-                    esc(&d)
+                    esc(&d),
+                    screenshot(s)
                 ),
                 None => format!("<span id=\"s-{}\">{}</span>", slug(&s.id), esc(&s.name)),
             };
@@ -501,14 +521,15 @@ fn matrix(out: &mut String, reports: &[Report]) {
                 let _ = writeln!(
                     out,
                     "<details class=\"item\" id=\"t{i}-{id}\"><summary>{} {} <span class=\"sub\">{}</span></summary>\n\
-                     <p class=\"sub\">{} · {} · {} · <a href=\"#s-{id}\">back to the matrix</a></p>\n<pre>{}</pre>\n</details>",
+                     <p class=\"sub\">{} · {} · {} · <a href=\"#s-{id}\">back to the matrix</a></p>\n<pre>{}</pre>{}\n</details>",
                     badge(s),
                     esc(&s.name),
                     esc(&s.id),
                     level(s),
                     requirements(s),
                     sections(s),
-                    esc(&detail_text(s).unwrap_or_default())
+                    esc(&detail_text(s).unwrap_or_default()),
+                    screenshot(s)
                 );
             }
         }
@@ -543,6 +564,7 @@ mod tests {
             duration_ms: 0,
             counted: true,
             detail: detail.map(str::to_owned),
+            screenshot: None,
         }
     }
 
@@ -592,6 +614,30 @@ mod tests {
             assert!(page.contains("&lt;b&gt;evil&lt;/b&gt;"));
             assert!(!page.contains("<img"));
         }
+    }
+
+    /// The browser driver's screenshot of a login that did not end is inline, under each
+    /// report that has it; a file that cannot be read shows nothing.
+    #[test]
+    fn login_screenshots_are_inline() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let png = dir.path().join("oauth2-conformance-login-abc.png");
+        std::fs::write(&png, b"\x89PNG\r\n\x1a\nrest-of-image")?;
+        let detail = format!(
+            "actual: the browser login did not end within 5 s: ...; screenshot: {}",
+            png.display()
+        );
+        let mut s = scenario(3, "A login", "failed", Some(&detail));
+        s.screenshot = super::super::json::screenshot_in(&detail);
+        assert_eq!(s.screenshot.as_deref(), Some(png.display().to_string().as_str()));
+        let inline = "<img alt=\"the login page when the browser gave up\" src=\"data:image/png;base64,iVBORw0KGgpyZXN0LW9mLWltYWdl\">";
+        let one = render(&[report("a", vec![s.clone()])]);
+        assert_eq!(one.matches(inline).count(), 1);
+        let two = render(&[report("a", vec![s.clone()]), report("b", vec![s.clone()])]);
+        assert!(two.matches(inline).count() >= 2);
+        s.screenshot = Some(dir.path().join("missing.png").display().to_string());
+        assert!(!render(&[report("a", vec![s])]).contains("<img"));
+        Ok(())
     }
 
     /// One report: header, summary by document and level, and a failure as details.

@@ -121,6 +121,17 @@ pub struct Scenario {
     pub counted: bool,
     /// What went wrong, why not applicable, or why expected (redacted text).
     pub detail: Option<String>,
+    /// The screenshot the browser login driver took of a login that did not end (a PNG
+    /// file next to the reports), if one was taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<String>,
+}
+
+/// The path of the login screenshot a failure text names (`...; screenshot: PATH.png`).
+pub fn screenshot_in(detail: &str) -> Option<String> {
+    let (_, rest) = detail.rsplit_once("; screenshot: ")?;
+    let path = rest.split(['\n', '"']).next()?.trim();
+    path.ends_with(".png").then(|| path.to_owned())
 }
 
 /// A section tag and its link.
@@ -165,6 +176,7 @@ fn scenario(run: &RunResult, s: &ScenarioResult) -> Scenario {
         failing_step: s.failing_step.clone(),
         duration_ms: s.duration_ms,
         counted: run.counts(s) || matches!(s.outcome, Outcome::Error(_)),
+        screenshot: detail.as_deref().and_then(screenshot_in),
         detail,
     }
 }
