@@ -37,7 +37,9 @@ use chromiumoxide::cdp::browser_protocol::fetch::{
 use chromiumoxide::cdp::browser_protocol::network::{
     CookieSameSite, ErrorReason, GetCookiesParams, ResourceType,
 };
-use chromiumoxide::cdp::browser_protocol::page::{CaptureScreenshotFormat, NavigateParams};
+use chromiumoxide::cdp::browser_protocol::page::{
+    CaptureScreenshotFormat, EventWindowOpen, NavigateParams,
+};
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams,
 };
@@ -133,8 +135,8 @@ pub fn kill_all() {
     }
 }
 
-/// Installs the panic hook and the Ctrl-C handler that kill every browser of the run
-/// (call once, from the runner's `main`).
+/// Installs the panic hook and the Ctrl-C (SIGINT) and SIGTERM handlers that kill every
+/// browser of the run (call once, from the runner's `main`).
 pub fn install_hooks() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -148,6 +150,17 @@ pub fn install_hooks() {
             std::process::exit(130);
         }
     });
+    // What CI systems send to a job they cancel.
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        tokio::spawn(async move {
+            if term.recv().await.is_some() {
+                kill_all();
+                eprintln!("oauth2-conformance: terminated");
+                std::process::exit(143);
+            }
+        });
+    }
 }
 
 /// The browser executable: `$CHROMIUM`, else `chromium`, `chromium-browser`,
@@ -190,6 +203,9 @@ impl Chromium {
             "--disable-background-networking",
             "--disable-dev-shm-usage",
             "--disable-extensions",
+            // A page that opens a window is seen (and ends the login), not silently
+            // blocked.
+            "--disable-popup-blocking",
             "--disable-sync",
             "--no-first-run",
             "--no-default-browser-check",
@@ -791,10 +807,15 @@ async fn eval_string(page: &Page, js: String) -> Option<String> {
 }
 
 async fn state(page: &Page) -> PageState {
-    eval_string(page, STATE_JS.to_owned())
+    let mut st: PageState = eval_string(page, STATE_JS.to_owned())
         .await
         .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    // The blank page the login starts from is not a page of the login yet.
+    if st.url.starts_with("about:") {
+        st.complete = false;
+    }
+    st
 }
 
 /// A glob match (`*` any run, `?` one character) of a whole URL.
@@ -899,9 +920,23 @@ async fn scripted_step(
     }
 }
 
+/// How a login is driven.
+#[derive(Clone, Default)]
+struct How {
+    /// Approve (else deny) a consent page.
+    approve: bool,
+    /// End as soon as the answer to the password submission came.
+    first_submission: bool,
+    /// End when the browser is about to send this POST.
+    stop: Option<Arc<StopAt>>,
+    /// The caller needs a code: a page the driver cannot act on is an error saying why,
+    /// with a screenshot.
+    need_code: bool,
+}
+
 /// Signs `user` in at `authorization_url` in a fresh browser context and returns where
 /// the browser was sent: the client's redirection URI (never loaded), another origin,
-/// or an error saying what the login waited for.
+/// the page it stopped at, or an error saying what the login waited for.
 pub async fn drive(
     authorization_url: &str,
     redirect_uri: &str,
@@ -909,7 +944,29 @@ pub async fn drive(
     login: &LoginProfile,
     approve: bool,
 ) -> Result<AuthResponse, LoginError> {
-    drive_to(authorization_url, redirect_uri, user, login, approve, false).await
+    let how = How {
+        approve,
+        ..How::default()
+    };
+    drive_to(authorization_url, redirect_uri, user, login, how).await
+}
+
+/// [`drive`] for a caller that needs a code (the login preflight, the tokens of a
+/// scenario): a page the driver cannot act on is an error saying why, with the page's
+/// text and a screenshot.
+pub async fn drive_for_code(
+    authorization_url: &str,
+    redirect_uri: &str,
+    user: &User,
+    login: &LoginProfile,
+    approve: bool,
+) -> Result<AuthResponse, LoginError> {
+    let how = How {
+        approve,
+        need_code: true,
+        ..How::default()
+    };
+    drive_to(authorization_url, redirect_uri, Some(user), login, how).await
 }
 
 /// Opens the login page in a fresh browser context, submits `user`'s password once,
@@ -921,15 +978,12 @@ pub async fn submit_password(
     user: &User,
     login: &LoginProfile,
 ) -> Result<Exchange, LoginError> {
-    let r = drive_to(
-        authorization_url,
-        redirect_uri,
-        Some(user),
-        login,
-        true,
-        true,
-    )
-    .await?;
+    let how = How {
+        approve: true,
+        first_submission: true,
+        ..How::default()
+    };
+    let r = drive_to(authorization_url, redirect_uri, Some(user), login, how).await?;
     r.trail
         .iter()
         .rev()
@@ -981,7 +1035,11 @@ pub async fn drive_sequence(
                 break;
             }
         };
-        let r = run_login(&page, url, redirect_uri, *user, login, true, false, None).await;
+        let how = How {
+            approve: true,
+            ..How::default()
+        };
+        let r = run_login(&page, url, redirect_uri, *user, login, how).await;
         let _ = page.close().await;
         match r {
             Ok(r) => out.push(r),
@@ -1003,24 +1061,11 @@ async fn drive_to(
     redirect_uri: &str,
     user: Option<&User>,
     login: &LoginProfile,
-    approve: bool,
-    first_submission: bool,
+    how: How,
 ) -> Result<AuthResponse, LoginError> {
     let mut lent = lend().await?;
     let result = match lent.chromium.as_ref() {
-        Some(c) => {
-            drive_in(
-                &c.cdp,
-                authorization_url,
-                redirect_uri,
-                user,
-                login,
-                approve,
-                first_submission,
-                None,
-            )
-            .await
-        }
+        Some(c) => drive_in(&c.cdp, authorization_url, redirect_uri, user, login, how).await,
         None => Err(LoginError::Send("no browser".to_owned())),
     };
     if matches!(&result, Err(LoginError::Send(_))) {
@@ -1045,6 +1090,11 @@ pub async fn drive_until_post(
         seen: AtomicUsize::new(0),
         captured: Mutex::new(None),
     });
+    let how = How {
+        approve: true,
+        stop: Some(stop.clone()),
+        ..How::default()
+    };
     let mut lent = lend().await?;
     let result = match lent.chromium.as_ref() {
         Some(c) => {
@@ -1054,9 +1104,7 @@ pub async fn drive_until_post(
                 redirect_uri,
                 Some(user),
                 login,
-                true,
-                false,
-                Some(stop.clone()),
+                how,
             )
             .await
         }
@@ -1070,16 +1118,13 @@ pub async fn drive_until_post(
     Ok(captured.filter(|_| r.ended == Ended::Stopped))
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn drive_in(
     cdp: &Cdp,
     authorization_url: &str,
     redirect_uri: &str,
     user: Option<&User>,
     login: &LoginProfile,
-    approve: bool,
-    first_submission: bool,
-    stop: Option<Arc<StopAt>>,
+    how: How,
 ) -> Result<AuthResponse, LoginError> {
     let cdp_err = |e: chromiumoxide::error::CdpError| LoginError::Send(format!("the browser: {e}"));
     let context = cdp
@@ -1093,33 +1138,26 @@ async fn drive_in(
             return Err(e);
         }
     };
-    let result = run_login(
-        &page,
-        authorization_url,
-        redirect_uri,
-        user,
-        login,
-        approve,
-        first_submission,
-        stop,
-    )
-    .await;
+    let result = run_login(&page, authorization_url, redirect_uri, user, login, how).await;
     let _ = page.close().await;
     let _ = cdp.dispose_browser_context(context).await;
     result
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn run_login(
     page: &Page,
     authorization_url: &str,
     redirect_uri: &str,
     user: Option<&User>,
     login: &LoginProfile,
-    approve: bool,
-    first_submission: bool,
-    stop: Option<Arc<StopAt>>,
+    how: How,
 ) -> Result<AuthResponse, LoginError> {
+    let How {
+        approve,
+        first_submission,
+        stop,
+        need_code,
+    } = how;
     let cdp_err = |e: chromiumoxide::error::CdpError| LoginError::Send(format!("the browser: {e}"));
     let mut allowed = vec![origin_of(authorization_url)];
     allowed.extend(login.allowed_origins.iter().map(|o| origin_of(o)));
@@ -1173,7 +1211,26 @@ async fn run_login(
         .map_err(cdp_err)?;
     let timeout = Duration::from_secs(login.timeout.unwrap_or(30));
     let deadline = tokio::time::Instant::now() + timeout;
-    let _ = page.execute(NavigateParams::new(authorization_url)).await;
+    // A window the page opens (`window.open`, a form or link with a target) ends the
+    // login: the driver signs in within this page only.
+    let (popup_tx, popup_rx) = watch::channel::<Option<String>>(None);
+    let popups = match page.event_listener::<EventWindowOpen>().await {
+        Ok(mut events) => Some(tokio::spawn(async move {
+            if let Some(ev) = events.next().await {
+                let _ = popup_tx.send(Some(redact_url(&ev.url)));
+            }
+        })),
+        Err(_) => None,
+    };
+    // Not awaited in line: a navigation whose answer the driver fails (a redirect to
+    // the client or to another origin) may leave the command unanswered.
+    let navigation = {
+        let (page, url) = (page.clone(), authorization_url.to_owned());
+        tokio::spawn(async move {
+            let _ = page.execute(NavigateParams::new(url)).await;
+        })
+    };
+    let mut page_why: Option<String> = None;
     let outcome = async {
         let mut waited_for = "the login page".to_owned();
         if let (Some(steps), Some(user)) = (login.steps.as_ref().filter(|s| !s.is_empty()), user) {
@@ -1194,6 +1251,9 @@ async fn run_login(
         loop {
             if rx.borrow().is_some() {
                 return Ok(acted.values().sum::<usize>());
+            }
+            if popup_rx.borrow().is_some() {
+                return Ok(usize::MAX);
             }
             let posts = trail
                 .lock()
@@ -1256,6 +1316,11 @@ async fn run_login(
                 match &idle {
                     Some((s, since)) if *s == seen && st.complete => {
                         if since.elapsed() >= SETTLED {
+                            page_why = Some(
+                                "the page shows no password field, no user-name field and no \
+                                 consent button, and stopped changing"
+                                    .into(),
+                            );
                             return Ok(usize::MAX);
                         }
                     }
@@ -1271,6 +1336,11 @@ async fn run_login(
                 if *n >= 3 {
                     // The same page after three submissions (a refused password, a
                     // block): the login ends there, as the form driver's does.
+                    page_why = Some(
+                        "the same page came back after three submissions (a refused \
+                         password, a block, or a login that loops)"
+                            .into(),
+                    );
                     return Ok(usize::MAX);
                 }
                 *n += 1;
@@ -1280,6 +1350,16 @@ async fn run_login(
         }
     };
     let outcome = tokio::time::timeout_at(deadline + Duration::from_millis(500), outcome).await;
+    navigation.abort();
+    if let Some(p) = popups {
+        p.abort();
+    }
+    if let Some(url) = popup_rx.borrow().clone() {
+        if rx.borrow().is_none() {
+            watcher.abort();
+            return Err(LoginError::Popup(url));
+        }
+    }
     // Let the last response reach the trail.
     tokio::time::sleep(Duration::from_millis(50)).await;
     let end = rx.borrow().clone();
@@ -1324,6 +1404,10 @@ async fn run_login(
                 submissions,
             })
         }
+        None if settled && need_code && page_why.is_some() => {
+            let why = page_why.unwrap_or_default();
+            Err(stopped(page, why).await)
+        }
         None if settled => Ok(AuthResponse {
             ended: Ended::Page,
             status: trail.last().map_or(0, |x| x.status),
@@ -1344,11 +1428,34 @@ async fn run_login(
     }
 }
 
+/// The error of a login that ended at a page the driver cannot act on: its URL, why,
+/// the page's text (redacted) and a screenshot.
+async fn stopped(page: &Page, why: String) -> LoginError {
+    let st = state(page).await;
+    LoginError::BrowserStopped {
+        url: redact_url(&st.url),
+        why,
+        excerpt: excerpt(&redact_body(&st.text), 300),
+        screenshot: screenshot(page).await,
+    }
+}
+
 /// The error of a login that did not end: last URL, what it waited for, the page's
 /// text (redacted) and a screenshot.
 async fn failure(page: &Page, waited_for: String, timeout: Duration) -> LoginError {
     let st = state(page).await;
-    let shot = page
+    LoginError::Browser {
+        url: redact_url(&st.url),
+        waited_for,
+        seconds: timeout.as_secs(),
+        excerpt: excerpt(&redact_body(&st.text), 300),
+        screenshot: screenshot(page).await,
+    }
+}
+
+/// A PNG screenshot of the page, written next to the reports; its path.
+async fn screenshot(page: &Page) -> Option<String> {
+    let png = page
         .screenshot(
             ScreenshotParams::builder()
                 .format(CaptureScreenshotFormat::Png)
@@ -1356,30 +1463,22 @@ async fn failure(page: &Page, waited_for: String, timeout: Duration) -> LoginErr
                 .build(),
         )
         .await
+        .ok()?;
+    let dir = ARTIFACTS
+        .lock()
         .ok()
-        .and_then(|png| {
-            let dir = ARTIFACTS
-                .lock()
-                .ok()
-                .and_then(|a| a.clone())
-                .unwrap_or_else(std::env::temp_dir);
-            let name = format!(
-                "oauth2-conformance-login-{}.png",
-                crate::steps::authorize::random()
-                    .chars()
-                    .take(10)
-                    .collect::<String>()
-            );
-            let path = dir.join(name);
-            std::fs::write(&path, png).ok().map(|_| path)
-        });
-    LoginError::Browser {
-        url: redact_url(&st.url),
-        waited_for,
-        seconds: timeout.as_secs(),
-        excerpt: excerpt(&redact_body(&st.text), 300),
-        screenshot: shot.map(|p| p.display().to_string()),
-    }
+        .and_then(|a| a.clone())
+        .unwrap_or_else(std::env::temp_dir);
+    let name = format!(
+        "oauth2-conformance-login-{}.png",
+        crate::steps::authorize::random()
+            .chars()
+            .take(10)
+            .collect::<String>()
+    );
+    let path = dir.join(name);
+    std::fs::write(&path, png).ok()?;
+    Some(path.display().to_string())
 }
 
 #[cfg(test)]

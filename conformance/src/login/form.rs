@@ -118,6 +118,31 @@ pub enum LoginError {
         /// Where the screenshot was written.
         screenshot: Option<String>,
     },
+    /// The browser driver's login ended at a page it cannot act on.
+    #[error(
+        "the browser login stopped at {url}: {why}; page text: {excerpt:?}{}",
+        screenshot.as_ref().map_or(String::new(), |p| format!("; screenshot: {p}"))
+    )]
+    BrowserStopped {
+        /// The last URL (redacted).
+        url: String,
+        /// Why the driver stopped there.
+        why: String,
+        /// The page's text, redacted.
+        excerpt: String,
+        /// Where the screenshot was written.
+        screenshot: Option<String>,
+    },
+    /// The login page opened a window of its own.
+    #[error(
+        "the login page opened a popup window ({0}): the browser driver signs in within the page it was sent to, so a login that continues in a popup cannot be driven"
+    )]
+    Popup(String),
+    /// The browser was sent to an origin the login may not visit.
+    #[error(
+        "the browser was sent to {0}, whose origin is neither the authorization server's nor listed in [login] allowed_origins"
+    )]
+    BrowserLeft(String),
     /// The page had no form to fill.
     #[error(
         "no form with a password field or an approve button at {url} (status {status}; forms: {forms}; page: {excerpt})"
@@ -427,10 +452,11 @@ pub async fn drive(
     approve: bool,
 ) -> Result<AuthResponse, LoginError> {
     if login.driver == crate::target::profile::Driver::Browser {
-        let r = super::chrome::drive(authorization_url, redirect_uri, Some(user), login, approve)
-            .await?;
+        let r =
+            super::chrome::drive_for_code(authorization_url, redirect_uri, user, login, approve)
+                .await?;
         return match r.ended {
-            Ended::OtherSite => Err(LoginError::LeftSite(redact_url(&r.location))),
+            Ended::OtherSite => Err(LoginError::BrowserLeft(redact_url(&r.location))),
             _ => Ok(r),
         };
     }

@@ -629,7 +629,10 @@ mod tests {
         );
         let mut s = scenario(3, "A login", "failed", Some(&detail));
         s.screenshot = super::super::json::screenshot_in(&detail);
-        assert_eq!(s.screenshot.as_deref(), Some(png.display().to_string().as_str()));
+        assert_eq!(
+            s.screenshot.as_deref(),
+            Some(png.display().to_string().as_str())
+        );
         let inline = "<img alt=\"the login page when the browser gave up\" src=\"data:image/png;base64,iVBORw0KGgpyZXN0LW9mLWltYWdl\">";
         let one = render(&[report("a", vec![s.clone()])]);
         assert_eq!(one.matches(inline).count(), 1);
