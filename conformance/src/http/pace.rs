@@ -76,6 +76,8 @@ pub struct Pace {
     lanes: RwLock<Option<Arc<Lanes>>>,
     retried: AtomicUsize,
     failures_in_a_row: AtomicUsize,
+    /// The distinct reasons of the failures in a row, oldest first.
+    streak: Mutex<Vec<String>>,
     tripped: Mutex<Option<String>>,
 }
 
@@ -88,6 +90,7 @@ impl Pace {
             lanes: RwLock::new(max_rps.filter(|n| *n > 0).map(Lanes::new)),
             retried: AtomicUsize::new(0),
             failures_in_a_row: AtomicUsize::new(0),
+            streak: Mutex::new(Vec::new()),
             tripped: Mutex::new(None),
         }
     }
@@ -140,16 +143,33 @@ impl Pace {
     /// Records an answer (any HTTP response): the failures in a row start over.
     pub fn answered(&self) {
         self.failures_in_a_row.store(0, Ordering::Relaxed);
+        if let Ok(mut s) = self.streak.lock() {
+            s.clear();
+        }
     }
 
     /// Records a transport failure; trips the breaker at [`BREAKER_THRESHOLD`] in a row.
     pub fn transport_failed(&self, reason: &str) {
         let n = self.failures_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+        let seen = self.streak.lock().map_or_else(
+            |_| vec![reason.to_owned()],
+            |mut s| {
+                // Every kind the streak met, so that the line names each, not only the
+                // one that happened to come last.
+                s.retain(|r| r != reason);
+                s.push(reason.to_owned());
+                if s.len() > 6 {
+                    s.remove(0);
+                }
+                s.clone()
+            },
+        );
         if n >= BREAKER_THRESHOLD {
             if let Ok(mut t) = self.tripped.lock() {
                 if t.is_none() {
                     *t = Some(format!(
-                        "the target stopped answering: {n} transport failures in a row (the last: {reason})"
+                        "the target stopped answering: {n} transport failures in a row ({})",
+                        seen.join("; ")
                     ));
                 }
             }
@@ -186,7 +206,7 @@ pub fn configure(max_rps: Option<u32>, max_wait: Duration) -> Arc<Pace> {
         *s = (max_rps, max_wait);
     }
     pace.retried.store(0, Ordering::Relaxed);
-    pace.failures_in_a_row.store(0, Ordering::Relaxed);
+    pace.answered();
     if let Ok(mut t) = pace.tripped.lock() {
         *t = None;
     }
@@ -324,10 +344,9 @@ mod tests {
         assert_eq!(pace.tripped(), None);
         pace.transport_failed("connection refused");
         let why = pace.tripped().unwrap();
-        assert!(
-            why.starts_with("the target stopped answering: 10 transport failures in a row")
-                && why.contains("connection refused"),
-            "{why}"
+        assert_eq!(
+            why,
+            "the target stopped answering: 10 transport failures in a row (timed out; connection refused)"
         );
     }
 
