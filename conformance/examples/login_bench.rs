@@ -3,7 +3,8 @@
 //! plain page and on the script login UI (`--login-ui script`), the time of one login
 //! (p50, p99 over `--logins N` sequential preflight logins) and of the whole suite.
 //!
-//! `cargo run --release -p conformance --example login_bench -- [--logins N] [--json PATH]`
+//! `cargo run --release -p conformance --example login_bench -- [--logins N] [--json PATH]
+//! [--no-suite]`
 
 use std::time::{Duration, Instant};
 
@@ -36,6 +37,7 @@ async fn measure(
     browser: bool,
     script: bool,
     logins: usize,
+    suite: bool,
 ) -> Result<Row, String> {
     let start = |script: bool| async move {
         let (server, mut profile) = Embedded::start_configured(false, |c| {
@@ -67,11 +69,22 @@ async fn measure(
     }
     server.stop().await;
     times.sort_by(f64::total_cmp);
+    if !suite {
+        return Ok(Row {
+            what,
+            p50_ms: percentile(&times, 50.0),
+            p99_ms: percentile(&times, 99.0),
+            suite_s: 0.0,
+            failed: 0,
+            errors: 0,
+        });
+    }
     // The whole suite, as the CLI runs it, on a fresh server.
     let (server, target) = start(script).await?;
     let mut opts = RunOptions::new(FEATURES);
     if browser {
-        opts.concurrency = 4 * conformance::login::chrome::DEFAULT_BROWSERS;
+        opts.concurrency =
+            conformance::login::chrome::LOGINS_PER_BROWSER * conformance::login::chrome::DEFAULT_BROWSERS;
     }
     let t = Instant::now();
     let result = run(target, &opts).await.map_err(|e| e.to_string());
@@ -101,6 +114,7 @@ fn main() -> std::process::ExitCode {
     };
     let logins: usize = value("--logins").and_then(|v| v.parse().ok()).unwrap_or(40);
     let json = value("--json");
+    let suite = !args.iter().any(|a| a == "--no-suite");
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -119,7 +133,7 @@ fn main() -> std::process::ExitCode {
             ("browser driver, plain login page", true, false),
             ("browser driver, script login UI", true, true),
         ] {
-            rows.push(measure(what, browser, script, logins).await?);
+            rows.push(measure(what, browser, script, logins, suite).await?);
         }
         Ok::<_, String>(rows)
     });

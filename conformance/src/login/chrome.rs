@@ -66,6 +66,8 @@ struct Chromium {
     pgid: Option<u32>,
     profile: PathBuf,
     handler: tokio::task::JoinHandle<()>,
+    /// A login found it broken: not lent again.
+    dead: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Chromium {
@@ -290,14 +292,20 @@ impl Chromium {
             pgid,
             profile,
             handler,
+            dead: std::sync::atomic::AtomicBool::new(false),
         })
     }
 }
 
-/// The bounded pool of browsers.
+/// Logins one browser process serves at once, each in its own browser context.
+pub const LOGINS_PER_BROWSER: usize = 4;
+
+/// The bounded pool of browsers: `n` processes, launched when first needed, each
+/// serving up to [`LOGINS_PER_BROWSER`] logins at once.
 struct Pool {
     permits: Arc<Semaphore>,
-    idle: Mutex<Vec<Chromium>>,
+    slots: Vec<tokio::sync::Mutex<Option<Arc<Chromium>>>>,
+    next: AtomicUsize,
 }
 
 static POOL: OnceLock<Pool> = OnceLock::new();
@@ -320,43 +328,51 @@ fn pool() -> &'static Pool {
     POOL.get_or_init(|| {
         let n = *SIZE.get_or_init(|| DEFAULT_BROWSERS);
         Pool {
-            permits: Arc::new(Semaphore::new(n)),
-            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(n * LOGINS_PER_BROWSER)),
+            slots: (0..n).map(|_| tokio::sync::Mutex::new(None)).collect(),
+            next: AtomicUsize::new(0),
         }
     })
 }
 
-/// A browser lent to one login, given back to the pool when dropped (or, when the
-/// login broke it, killed).
+/// A browser lent to one login (shared with the other logins it serves). A login that
+/// broke it marks it dead: the next login on its slot launches a new one, and the old
+/// process is killed when its last login lets go.
 struct Lent {
-    chromium: Option<Chromium>,
+    chromium: Option<Arc<Chromium>>,
     _permit: OwnedSemaphorePermit,
     broken: bool,
 }
 
 impl Drop for Lent {
     fn drop(&mut self) {
-        if let Some(c) = self.chromium.take() {
-            if !self.broken {
-                if let Ok(mut idle) = pool().idle.lock() {
-                    idle.push(c);
-                }
-            }
+        if let (Some(c), true) = (&self.chromium, self.broken) {
+            c.dead.store(true, Ordering::SeqCst);
         }
     }
 }
 
 async fn lend() -> Result<Lent, LoginError> {
-    let permit = pool()
+    let pool = pool();
+    let permit = pool
         .permits
         .clone()
         .acquire_owned()
         .await
         .map_err(|e| LoginError::Send(e.to_string()))?;
-    let idle = pool().idle.lock().ok().and_then(|mut i| i.pop());
-    let chromium = match idle {
-        Some(c) => c,
-        None => Chromium::launch().await?,
+    let i = pool.next.fetch_add(1, Ordering::Relaxed) % pool.slots.len().max(1);
+    let Some(slot) = pool.slots.get(i) else {
+        return Err(LoginError::Send("no browser slot".to_owned()));
+    };
+    // Held while launching, so that the logins of one slot wait for one launch.
+    let mut slot = slot.lock().await;
+    let chromium = match slot.as_ref() {
+        Some(c) if !c.dead.load(Ordering::SeqCst) => c.clone(),
+        _ => {
+            let c = Arc::new(Chromium::launch().await?);
+            *slot = Some(c.clone());
+            c
+        }
     };
     Ok(Lent {
         chromium: Some(chromium),
@@ -376,11 +392,13 @@ impl Drop for Guard {
     }
 }
 
-/// Kills every idle browser of the pool (at the end of a run).
+/// Kills every browser of the pool (at the end of a run).
 pub fn shutdown() {
     if let Some(p) = POOL.get() {
-        if let Ok(mut idle) = p.idle.lock() {
-            idle.clear();
+        for slot in &p.slots {
+            if let Ok(mut s) = slot.try_lock() {
+                s.take();
+            }
         }
     }
     kill_all();
@@ -587,7 +605,10 @@ async fn intercept(
         return;
     };
     while let Some(ev) = events.next().await {
-        if let Some(code) = ev.response_status_code {
+        // The trail: every page, and what the page sends (its sign-in `fetch`); not the
+        // requests a login app makes in the background to draw itself.
+        let kept = ev.resource_type == ResourceType::Document || ev.request.method != "GET";
+        if let (Some(code), true) = (ev.response_status_code, kept) {
             let x = exchange_of(&page, &ev, u16::try_from(code).unwrap_or(0)).await;
             if let Ok(mut t) = trail.lock() {
                 t.push(x);
@@ -740,8 +761,10 @@ fn fill_js(
   if (form) {{
     const subs = [...form.querySelectorAll('button, input[type=submit]')].filter(b => vis(b) && (b.type || 'submit') === 'submit');
     const submit = subs.find(b => B !== null && (b.innerText || b.value || b.name || '').trim() === B) || subs[0];
-    if (form.requestSubmit) {{ submit ? form.requestSubmit(submit) : form.requestSubmit(); }}
-    else if (submit) submit.click(); else form.submit();
+    // As a person does: a click on the submit button (its own handlers run, as a
+    // script-driven login needs), else a submission that fires the form's handlers.
+    if (submit) {{ submit.click(); return 'clicked'; }}
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
     return 'submitted';
   }}
   const b = [...document.querySelectorAll('button')].find(vis);
@@ -1233,7 +1256,12 @@ async fn run_login(
     let mut page_why: Option<String> = None;
     let outcome = async {
         let mut waited_for = "the login page".to_owned();
+        // After scripted steps the automatic rules only answer a consent page: the
+        // steps signed in, and a field still on screen is the page's own business (its
+        // request may be under way).
+        let mut scripted = false;
         if let (Some(steps), Some(user)) = (login.steps.as_ref().filter(|s| !s.is_empty()), user) {
+            scripted = true;
             for step in steps {
                 match scripted_step(page, step, user, deadline, &rx).await {
                     Ok(true) => return Ok(usize::MAX),
@@ -1274,6 +1302,25 @@ async fn run_login(
                 match &idle {
                     Some((s, since)) if *s == seen && st.complete => {
                         if since.elapsed() >= SETTLED {
+                            return Ok(usize::MAX);
+                        }
+                    }
+                    _ => idle = Some((seen, tokio::time::Instant::now())),
+                }
+                (String::new(), None)
+            } else if scripted && consent.is_none() {
+                waited_for =
+                    "the page to move on after the scripted steps (a consent page, or the redirect to the client)"
+                        .into();
+                let seen = format!("{}\n{}", st.url, st.text);
+                match &idle {
+                    Some((s, since)) if *s == seen && st.complete => {
+                        if since.elapsed() >= SETTLED {
+                            page_why = Some(
+                                "after the scripted steps the page offers no consent button \
+                                 and stopped changing"
+                                    .into(),
+                            );
                             return Ok(usize::MAX);
                         }
                     }
@@ -1404,8 +1451,10 @@ async fn run_login(
                 submissions,
             })
         }
-        None if settled && need_code && page_why.is_some() => {
-            let why = page_why.unwrap_or_default();
+        None if settled && need_code => {
+            let why = page_why.unwrap_or_else(|| {
+                "the login ended at this page without sending the browser to the client".into()
+            });
             Err(stopped(page, why).await)
         }
         None if settled => Ok(AuthResponse {

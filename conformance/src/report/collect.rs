@@ -22,7 +22,7 @@ pub type Results = Arc<Mutex<Vec<ScenarioResult>>>;
 pub struct Collector {
     results: Results,
     root: std::path::PathBuf,
-    open: HashMap<(String, usize), (ScenarioResult, std::time::Instant)>,
+    open: HashMap<(String, usize), (ScenarioResult, std::time::SystemTime)>,
     done: usize,
     total: usize,
     progress: bool,
@@ -90,6 +90,7 @@ impl Collector {
         r: Option<&gherkin::Rule>,
         s: &gherkin::Scenario,
         ev: &Scenario<crate::world::OAuthWorld>,
+        at: std::time::SystemTime,
     ) {
         let key = self.key(f, s);
         match ev {
@@ -108,7 +109,7 @@ impl Collector {
                             failing_step: None,
                             duration_ms: 0,
                         },
-                        std::time::Instant::now(),
+                        at,
                     ),
                 );
             }
@@ -136,8 +137,9 @@ impl Collector {
             }
             Scenario::Finished => {
                 if let Some((mut result, started)) = self.open.remove(&key) {
-                    result.duration_ms =
-                        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                    result.duration_ms = at
+                        .duration_since(started)
+                        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
                     self.done += 1;
                     if self.progress {
                         let mut err = std::io::stderr();
@@ -214,6 +216,10 @@ impl Writer<crate::world::OAuthWorld> for Collector {
         event: parser::Result<Event<Cucumber<crate::world::OAuthWorld>>>,
         _cli: &Self::Cli,
     ) {
+        // When the event happened (the writer gets them in order, later).
+        let at = event
+            .as_ref()
+            .map_or_else(|_| std::time::SystemTime::now(), |e| e.at);
         let event = match event {
             Ok(e) => e.value,
             Err(e) => {
@@ -235,13 +241,13 @@ impl Writer<crate::world::OAuthWorld> for Collector {
         };
         match event {
             Cucumber::Feature(f, Feature::Scenario(s, RetryableScenario { event, .. })) => {
-                self.scenario(&f, None, &s, &event);
+                self.scenario(&f, None, &s, &event, at);
             }
             Cucumber::Feature(
                 f,
                 Feature::Rule(r, Rule::Scenario(s, RetryableScenario { event, .. })),
             ) => {
-                self.scenario(&f, Some(&r), &s, &event);
+                self.scenario(&f, Some(&r), &s, &event, at);
             }
             Cucumber::Finished if self.progress => {
                 let _ = writeln!(std::io::stderr());
