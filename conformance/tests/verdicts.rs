@@ -635,6 +635,53 @@ async fn throttle_is_waited_out() -> Result<(), String> {
     Ok(())
 }
 
+/// Answers `Authorization: Bearer` without a token with 401 and a Bearer challenge
+/// naming invalid_request: everything RFC 6750 requires, only the SHOULD of 400 not.
+struct EmptyBearer401;
+impl Rule for EmptyBearer401 {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        let empty = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("bearer"));
+        (req.path == RESOURCE && empty).then(|| {
+            let mut r = Resp::json(401, &serde_json::json!({}));
+            r.set_header(
+                "www-authenticate",
+                Some("Bearer realm=\"conformance\", error=\"invalid_request\"".into()),
+            );
+            r
+        })
+    }
+}
+
+/// Class 3: RFC 6750 §3.1's status codes are SHOULD: a 401 for a malformed request
+/// fails R93 at the SHOULD level only, and the MUST scenarios for the same request
+/// (its challenge) pass.
+async fn bearer_status_is_a_should() -> Result<(), String> {
+    let setup = Setup::start(EmptyBearer401, |_| {}, |_| {}).await?;
+    let r = setup.run("@R93 or @R91 or @R94").await?;
+    all(&r, "only R93 fails, at the SHOULD level", |s| {
+        if s.tags.contains("R93") {
+            is_failed(s) && s.tags.contains("should") && !s.tags.contains("must")
+        } else {
+            s.outcome == Outcome::Passed
+        }
+    })?;
+    let empty = r
+        .scenarios
+        .iter()
+        .filter(|s| s.tags.contains("R91") && s.name.contains("\"Bearer\""))
+        .count();
+    if empty != 1 {
+        return Err(format!(
+            "{empty} R91 scenarios for \"Bearer\" without a token ran"
+        ));
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
         println!("verdicts: test");
@@ -651,7 +698,10 @@ fn main() -> ExitCode {
         }
     };
     type Case = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>;
-    let cases: [(&str, Case); 12] = [
+    let cases: [(&str, Case); 13] = [
+        ("bearer_status_is_a_should", || {
+            Box::pin(bearer_status_is_a_should())
+        }),
         ("max_rps_caps_every_window", || {
             Box::pin(max_rps_caps_every_window())
         }),
