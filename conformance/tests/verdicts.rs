@@ -635,6 +635,92 @@ async fn throttle_is_waited_out() -> Result<(), String> {
     Ok(())
 }
 
+/// Publishes the metadata only where OpenID Connect Discovery looks: for an issuer
+/// with the path `prefix`, appended to it (`/as/.well-known/openid-configuration`);
+/// for one without, at `/.well-known/openid-configuration`. Nothing at
+/// `/.well-known/oauth-authorization-server...`. Requests under `prefix` are forwarded
+/// without it (the bundled server serves its endpoints at the root).
+struct OidcDiscoveryOnly {
+    prefix: &'static str,
+}
+impl Rule for OidcDiscoveryOnly {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        let rfc8414 = format!("/.well-known/oauth-authorization-server{}", self.prefix);
+        let oidc = format!("{}/.well-known/openid-configuration", self.prefix);
+        if req.path.starts_with("/.well-known/") && req.path != oidc {
+            return Some(Resp::json(404, &serde_json::json!({})));
+        }
+        if req.path == oidc {
+            req.path = rfc8414;
+        } else if let Some(rest) = req.path.strip_prefix(self.prefix) {
+            if !self.prefix.is_empty() && rest.starts_with('/') {
+                req.path = rest.to_owned();
+            }
+        }
+        None
+    }
+}
+
+/// Class 11: the metadata scenarios check the document discovery found, wherever it is
+/// published. For an issuer with a path, a document only where OpenID Connect
+/// Discovery appends the string fails M1 (RFC 8414 §3 requires the string inserted,
+/// a MUST) and nothing else; for an issuer without a path, `openid-configuration` at
+/// the root is an inserted location too, and M1 passes.
+async fn metadata_is_read_where_discovery_found_it() -> Result<(), String> {
+    let tags = "@rfc8414 or @R67";
+    let (listener, front) = Proxy::bind().await.map_err(|e| e.to_string())?;
+    let issuer = format!("{front}/as");
+    let (server, profile) = Embedded::start_configured(false, move |c| {
+        c.issuer = Some(issuer);
+    })
+    .await
+    .map_err(|e| format!("the bundled server did not start: {e}"))?;
+    let proxy = Proxy::serve(listener, server.url(), OidcDiscoveryOnly { prefix: "/as" });
+    let http = conformance::http::Http::new(Duration::from_secs(10)).map_err(|e| e.to_string())?;
+    let target = Target::resolve(profile, None, &http)
+        .await
+        .map_err(|e| format!("the target behind the proxy did not resolve: {e}"))?;
+    if !target.has("metadata") {
+        server.stop().await;
+        return Err("discovery did not find the OpenID Connect location".into());
+    }
+    let r = Setup {
+        server,
+        _proxy: proxy,
+        target,
+    }
+    .run(tags)
+    .await?;
+    all(
+        &r,
+        "with a path issuer, only M1 fails, at the MUST level",
+        |s| {
+            if s.tags.contains("M1") {
+                is_failed(s) && s.tags.contains("must")
+            } else {
+                !matches!(s.outcome, Outcome::Failed(_) | Outcome::Error(_))
+            }
+        },
+    )?;
+    at(&r, "3-metadata.feature", "names the issuer the document").and_then(|s| {
+        (s.outcome == Outcome::Passed)
+            .then_some(())
+            .ok_or_else(|| format!("M2 did not pass: {}", describe(s)))
+    })?;
+    let setup = Setup::start(OidcDiscoveryOnly { prefix: "" }, |_| {}, |_| {}).await?;
+    let r = setup.run(tags).await?;
+    all(
+        &r,
+        "with openid-configuration at the root, nothing fails",
+        |s| !matches!(s.outcome, Outcome::Failed(_) | Outcome::Error(_)),
+    )?;
+    let m1 = at(&r, "3-metadata.feature", "from the well-known path")?;
+    if m1.outcome != Outcome::Passed {
+        return Err(format!("M1 at the root: {}", describe(m1)));
+    }
+    Ok(())
+}
+
 /// Answers `Authorization: Bearer` without a token with 401 and a Bearer challenge
 /// naming invalid_request: everything RFC 6750 requires, only the SHOULD of 400 not.
 struct EmptyBearer401;
@@ -698,7 +784,10 @@ fn main() -> ExitCode {
         }
     };
     type Case = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>;
-    let cases: [(&str, Case); 13] = [
+    let cases: [(&str, Case); 14] = [
+        ("metadata_is_read_where_discovery_found_it", || {
+            Box::pin(metadata_is_read_where_discovery_found_it())
+        }),
         ("bearer_status_is_a_should", || {
             Box::pin(bearer_status_is_a_should())
         }),
