@@ -721,6 +721,57 @@ async fn metadata_is_read_where_discovery_found_it() -> Result<(), String> {
     Ok(())
 }
 
+/// Refuses client credentials and password grant requests without a scope, with
+/// invalid_scope (RFC 6749 §3.3 allows it), and counts them.
+struct RequiresScope(Arc<AtomicUsize>);
+impl Rule for RequiresScope {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        let grant = req.form_value("grant_type");
+        let scoped = req.form_value("scope").is_some_and(|s| !s.is_empty());
+        if req.path != TOKEN
+            || !matches!(grant.as_deref(), Some("client_credentials" | "password"))
+            || scoped
+        {
+            return None;
+        }
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Some(Resp::json(
+            400,
+            &serde_json::json!({"error": "invalid_scope"}),
+        ))
+    }
+}
+
+/// Class 12: a server that requires a scope fails none of the client credentials or
+/// password grant scenarios: each sends the client's profile scope, except R29a's,
+/// which omit it on purpose (and pass, invalid_scope being one of §3.3's two answers).
+async fn profile_scope_is_sent() -> Result<(), String> {
+    let refused = Arc::new(AtomicUsize::new(0));
+    let setup = Setup::start(RequiresScope(refused.clone()), |_| {}, |_| {}).await?;
+    let r = setup
+        .run(
+            "@R72 or @R73 or @R74 or @R29a or @R54 or @R54a or @R68 or @R70 or @R46 or @M4 \
+             or @R47 or @R48 or @R49 or @R50",
+        )
+        .await?;
+    all(
+        &r,
+        "nothing fails against a server that requires a scope",
+        |s| !matches!(s.outcome, Outcome::Failed(_) | Outcome::Error(_)),
+    )?;
+    let omitted = r
+        .scenarios
+        .iter()
+        .filter(|s| s.tags.contains("R29a") && s.outcome == Outcome::Passed);
+    let n = refused.load(Ordering::Relaxed);
+    if omitted.count() < 2 || n < 2 {
+        return Err(format!(
+            "the R29a scenarios did not both omit scope and pass ({n} scope-less requests)"
+        ));
+    }
+    Ok(())
+}
+
 /// Answers `Authorization: Bearer` without a token with 401 and a Bearer challenge
 /// naming invalid_request: everything RFC 6750 requires, only the SHOULD of 400 not.
 struct EmptyBearer401;
@@ -784,10 +835,14 @@ fn main() -> ExitCode {
         }
     };
     type Case = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>;
-    let cases: [(&str, Case); 14] = [
+    let cases: [(&str, Case); 15] = [
         ("metadata_is_read_where_discovery_found_it", || {
             Box::pin(metadata_is_read_where_discovery_found_it())
         }),
+        (
+            "profile_scope_is_sent",
+            || Box::pin(profile_scope_is_sent()),
+        ),
         ("bearer_status_is_a_should", || {
             Box::pin(bearer_status_is_a_should())
         }),

@@ -366,6 +366,9 @@ pub async fn obtain_tokens(
         w.remember(t);
         Ok(())
     } else if client.has_grant("password") {
+        // The client's profile scope unless the step names one (RFC 6749 §3.3: a
+        // server may refuse a request without scope).
+        let scope = scope.or(client.scope.clone());
         password_tokens(w, role, user, scope).await
     } else {
         let code_way = if !t.has("login") {

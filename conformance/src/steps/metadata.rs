@@ -356,14 +356,16 @@ async fn check_grant(w: &mut OAuthWorld, grant: &str) -> Result<Verdict, Mismatc
             Ok(Verdict::Works)
         }
         "password" if w.target().primary.is_some() => {
-            password_tokens(w, ClientRole::ConfidentialBasic, UserRole::Primary, None).await?;
+            let role = ClientRole::ConfidentialBasic;
+            let scope = w.client(role)?.scope;
+            password_tokens(w, role, UserRole::Primary, scope).await?;
             Ok(Verdict::Works)
         }
         "client_credentials" if w.target().client(ClientRole::ClientCredentials).is_some() => {
             let role = ClientRole::ClientCredentials;
-            let params = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+            let params = super::token::client_credentials_params(w, role)?;
             let x = token_request(w, role, params, AuthVariant::AsRegistered).await?;
-            token_set(&x, role, None)?;
+            token_set(&x, role, w.last_scope.clone())?;
             Ok(Verdict::Works)
         }
         "refresh_token" => {

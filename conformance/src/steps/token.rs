@@ -85,6 +85,35 @@ pub fn token_set(
     })
 }
 
+/// `params` with the client's profile `scope` added, when the profile gives one: what
+/// the code flow's authorization request sends. RFC 6749 §3.3 lets a server refuse a
+/// request without scope ("fail the request indicating an invalid scope"); only the
+/// scenarios about omitting scope (R29a) may leave it out, or a server that requires a
+/// scope is failed on requirements it meets.
+pub fn with_profile_scope(
+    w: &OAuthWorld,
+    role: ClientRole,
+    mut params: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>, Mismatch> {
+    if params.iter().any(|(k, _)| k == "scope") {
+        return Ok(params);
+    }
+    if let Some(s) = w.client(role)?.scope.filter(|s| !s.is_empty()) {
+        params.push(("scope".to_owned(), s));
+    }
+    Ok(params)
+}
+
+/// The parameters of a client credentials request (§4.4.2): `grant_type` and the
+/// client's profile scope.
+pub fn client_credentials_params(
+    w: &OAuthWorld,
+    role: ClientRole,
+) -> Result<Vec<(String, String)>, Mismatch> {
+    let params = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+    with_profile_scope(w, role, params)
+}
+
 /// Obtains tokens with the password grant and remembers them.
 pub async fn password_tokens(
     w: &mut OAuthWorld,
@@ -110,7 +139,7 @@ pub async fn password_tokens(
 #[when(expr = "the {client} client requests a token with the password grant for the {user} user")]
 async fn password(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Check {
     let user = w.user(u.0)?;
-    let mut params = vec![
+    let params = vec![
         ("grant_type".to_owned(), "password".to_owned()),
         ("username".to_owned(), user.username.clone()),
         ("password".to_owned(), user.password.expose().to_owned()),
@@ -118,9 +147,7 @@ async fn password(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Check {
     // The scope the profile gives the client, as the authorization request sends it:
     // without it the server grants its own default scope (RFC 6749 §3.3), which need
     // not be enough for the resource.
-    if let Some(s) = w.client(c.0)?.scope.clone() {
-        params.push(("scope".to_owned(), s));
-    }
+    let params = with_profile_scope(w, c.0, params)?;
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
 }
@@ -142,7 +169,7 @@ async fn password_scope(w: &mut OAuthWorld, c: ClientParam, u: UserParam, scope:
 
 #[when(expr = "the {client} client requests a token with the client credentials grant")]
 async fn client_credentials(w: &mut OAuthWorld, c: ClientParam) -> Check {
-    let params = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+    let params = client_credentials_params(w, c.0)?;
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
 }
@@ -257,6 +284,9 @@ async fn password_with_overrides(
         ("username".to_owned(), user.username.clone()),
         ("password".to_owned(), user.password.expose().to_owned()),
     ];
+    // The profile scope too, so that a server requiring one answers to what the table
+    // changes (R29a's table leaves it out).
+    let defaults = with_profile_scope(w, c.0, defaults)?;
     let params = apply_overrides(w, c.0, defaults, Some(step))?;
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
@@ -512,7 +542,8 @@ async fn client_credentials_with_overrides(
     c: ClientParam,
     step: &Step,
 ) -> Check {
-    let defaults = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+    // The profile scope too (R29a's table leaves it out).
+    let defaults = client_credentials_params(w, c.0)?;
     let params = apply_overrides(w, c.0, defaults, Some(step))?;
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
@@ -737,7 +768,7 @@ async fn no_hidden_scope(w: &mut OAuthWorld) -> Check {
 async fn many_tokens(w: &mut OAuthWorld, c: ClientParam, n: usize) -> Check {
     let mut batch = Vec::with_capacity(n);
     for _ in 0..n {
-        let params = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+        let params = client_credentials_params(w, c.0)?;
         let x = token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
         token_set(&x, c.0, None)?;
         batch.push(Ok(x));
