@@ -772,6 +772,57 @@ async fn profile_scope_is_sent() -> Result<(), String> {
     Ok(())
 }
 
+/// Does not decode the Basic credentials (as Glewlwyd 2.7.5): a form-urlencoded
+/// secret with `%` in it is refused with 403 unauthorized_client, wherever it is sent.
+struct NoBasicDecoding;
+impl Rule for NoBasicDecoding {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        use base64::Engine as _;
+        let basic = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())?;
+        let (_, secret) = basic.split_once(':')?;
+        secret
+            .contains('%')
+            .then(|| Resp::json(403, &serde_json::json!({"error": "unauthorized_client"})))
+    }
+}
+
+/// Class 13: a server that does not decode form-urlencoded Basic credentials fails
+/// R11 (the behaviour under test), and the scenarios that merely need the second
+/// client to authenticate (R40, R76, R98) are errors that point at R11.
+async fn undecoded_basic_fails_r11() -> Result<(), String> {
+    let setup = Setup::start(NoBasicDecoding, |_| {}, |_| {}).await?;
+    let r = setup.run("@R11 or @R40 or @R76 or @R98").await?;
+    all(
+        &r,
+        "R11 fails; the second client's others are errors naming R11",
+        |s| {
+            let second = s.name.starts_with("Another");
+            if s.tags.contains("R11") {
+                is_failed(s) && s.tags.contains("must")
+            } else if second {
+                matches!(&s.outcome, Outcome::Error(why) if why.contains("R11"))
+            } else {
+                !matches!(s.outcome, Outcome::Failed(_) | Outcome::Error(_))
+            }
+        },
+    )?;
+    let seconds = r
+        .scenarios
+        .iter()
+        .filter(|s| s.name.starts_with("Another"))
+        .count();
+    if seconds < 4 {
+        return Err(format!("only {seconds} second-client scenarios ran"));
+    }
+    Ok(())
+}
+
 /// Answers `Authorization: Bearer` without a token with 401 and a Bearer challenge
 /// naming invalid_request: everything RFC 6750 requires, only the SHOULD of 400 not.
 struct EmptyBearer401;
@@ -835,7 +886,7 @@ fn main() -> ExitCode {
         }
     };
     type Case = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>;
-    let cases: [(&str, Case); 15] = [
+    let cases: [(&str, Case); 16] = [
         ("metadata_is_read_where_discovery_found_it", || {
             Box::pin(metadata_is_read_where_discovery_found_it())
         }),
@@ -843,6 +894,9 @@ fn main() -> ExitCode {
             "profile_scope_is_sent",
             || Box::pin(profile_scope_is_sent()),
         ),
+        ("undecoded_basic_fails_r11", || {
+            Box::pin(undecoded_basic_fails_r11())
+        }),
         ("bearer_status_is_a_should", || {
             Box::pin(bearer_status_is_a_should())
         }),

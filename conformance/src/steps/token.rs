@@ -589,6 +589,74 @@ async fn redeem_with_auth(w: &mut OAuthWorld, c: ClientParam, auth: AuthVariant)
     Ok(())
 }
 
+/// For the scenarios that need a client to authenticate in order to reach their check
+/// (the binding checks of R40, R76, R98): whether it can, found once per run by
+/// obtaining tokens for it in a scenario memory of its own (the password grant when it
+/// has it, which needs no login). A refusal is an error of the scenario, not a verdict
+/// on its requirement; for a client whose secret form-urlencoding changes, the reason
+/// points at R11, which judges that refusal.
+#[given(expr = "the {client} client can authenticate at the token endpoint")]
+async fn can_authenticate(w: &mut OAuthWorld, c: ClientParam) -> Check {
+    let role = c.0;
+    let client = w.client(role)?;
+    let ctx = w.ctx.clone();
+    let mut known = ctx.can_authenticate.lock().await;
+    if let Some(r) = known.get(&role) {
+        return r.clone();
+    }
+    let mut probe = w.fresh();
+    let sent = super::authorize::request_user_tokens(
+        &mut probe,
+        role,
+        UserRole::Primary,
+        None,
+        super::authorize::TokenWay::PasswordFirst,
+    )
+    .await;
+    let outcome = match sent {
+        // No way to obtain tokens for it: nothing to learn here; the scenario's own
+        // steps say whether it applies.
+        Err(m) if m.kind == crate::mismatch::Kind::NotApplicable => Ok(()),
+        Err(m) => Err(Mismatch::error(format!(
+            "[clients.{}] could not be shown to authenticate: obtaining tokens for it failed              before the token request: {}",
+            role.key(),
+            m.message()
+        ))),
+        Ok(_) => match probe.last.as_ref() {
+            Some(x) if x.status == 200 => Ok(()),
+            Some(x) => Err(cannot_authenticate(&client, x)),
+            None => Err(Mismatch::error("the token request was not sent")),
+        },
+    };
+    known.insert(role, outcome.clone());
+    outcome
+}
+
+/// The error of a scenario whose client was refused at the token endpoint while it
+/// only prepared the check.
+fn cannot_authenticate(client: &crate::target::Client, x: &Exchange) -> Mismatch {
+    let encoded = client
+        .secret
+        .as_ref()
+        .is_some_and(|s| crate::http::encode(s.expose()) != s.expose());
+    let why = if client.auth == AuthMethod::Basic && encoded {
+        "its id and secret were sent form-urlencoded in HTTP Basic, as RFC 6749 §2.3.1 \
+         requires, and its secret has characters that the encoding changes: R11 (\"A \
+         secret with ':', '+', '%' and '/' sent form-urlencoded in HTTP Basic\") judges \
+         that refusal"
+    } else {
+        "it authenticated as the profile registers it"
+    };
+    let mut m = Mismatch::error(format!(
+        "[clients.{}] cannot authenticate at the token endpoint, so this scenario, which \
+         needs it to, could not reach its check: its token request was refused ({}); {why}",
+        client.role.key(),
+        token_answer(x),
+    ));
+    m.exchange = Some(x.describe());
+    m
+}
+
 #[given(expr = "the {client} client's secret has characters that form-urlencoding changes")]
 async fn secret_needs_encoding(w: &mut OAuthWorld, c: ClientParam) -> Check {
     let client = w.client(c.0)?;
