@@ -386,11 +386,7 @@ pub async fn run(target: Target, opts: &RunOptions) -> Result<RunResult, RunErro
     let pace = http::pace::configure(opts.max_rps, Duration::from_secs(target.max_wait));
     let http = http::Http::new(opts.timeout).map_err(|e| RunError::Http(e.to_string()))?;
     let expected = target.expected_failures.clone();
-    let ctx = Arc::new(Context {
-        target,
-        http,
-        timeout: opts.timeout,
-    });
+    let ctx = Arc::new(Context::new(target, http, opts.timeout));
     world::install(ctx.clone());
 
     let results: Results = Arc::new(Mutex::new(Vec::new()));

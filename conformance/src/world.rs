@@ -1,6 +1,7 @@
 //! The World: what one scenario remembers between its steps. Thin: the target and the
 //! HTTP client are shared; tokens and codes are secrets whose `Debug` is redacted.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -21,6 +22,21 @@ pub struct Context {
     pub http: Http,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// Whether each client could authenticate at the token endpoint, found once per run
+    /// by the step that scenarios needing that client begin with.
+    pub can_authenticate: tokio::sync::Mutex<BTreeMap<ClientRole, Result<(), Mismatch>>>,
+}
+
+impl Context {
+    /// A context for a run against `target`.
+    pub fn new(target: Target, http: Http, timeout: Duration) -> Self {
+        Self {
+            target,
+            http,
+            timeout,
+            can_authenticate: tokio::sync::Mutex::new(BTreeMap::new()),
+        }
+    }
 }
 
 static CONTEXT: RwLock<Option<Arc<Context>>> = RwLock::new(None);
@@ -187,8 +203,18 @@ pub struct OAuthWorld {
 
 impl OAuthWorld {
     fn new() -> Result<Self, Mismatch> {
-        Ok(Self {
-            ctx: current().map_err(Mismatch::error)?,
+        Ok(Self::with_context(current().map_err(Mismatch::error)?))
+    }
+
+    /// A fresh scenario memory on the same run (for a step that must not disturb the
+    /// scenario's own codes and tokens).
+    pub fn fresh(&self) -> Self {
+        Self::with_context(self.ctx.clone())
+    }
+
+    fn with_context(ctx: Arc<Context>) -> Self {
+        Self {
+            ctx,
             last: None,
             tokens: None,
             earlier_tokens: Vec::new(),
@@ -208,7 +234,7 @@ impl OAuthWorld {
             observe_throttle: false,
             block_until: None,
             throttled: Vec::new(),
-        })
+        }
     }
 
     /// The target.

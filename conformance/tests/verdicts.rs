@@ -635,6 +635,241 @@ async fn throttle_is_waited_out() -> Result<(), String> {
     Ok(())
 }
 
+/// Publishes the metadata only where OpenID Connect Discovery looks: for an issuer
+/// with the path `prefix`, appended to it (`/as/.well-known/openid-configuration`);
+/// for one without, at `/.well-known/openid-configuration`. Nothing at
+/// `/.well-known/oauth-authorization-server...`. Requests under `prefix` are forwarded
+/// without it (the bundled server serves its endpoints at the root).
+struct OidcDiscoveryOnly {
+    prefix: &'static str,
+}
+impl Rule for OidcDiscoveryOnly {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        let rfc8414 = format!("/.well-known/oauth-authorization-server{}", self.prefix);
+        let oidc = format!("{}/.well-known/openid-configuration", self.prefix);
+        if req.path.starts_with("/.well-known/") && req.path != oidc {
+            return Some(Resp::json(404, &serde_json::json!({})));
+        }
+        if req.path == oidc {
+            req.path = rfc8414;
+        } else if let Some(rest) = req.path.strip_prefix(self.prefix) {
+            if !self.prefix.is_empty() && rest.starts_with('/') {
+                req.path = rest.to_owned();
+            }
+        }
+        None
+    }
+}
+
+/// Class 11: the metadata scenarios check the document discovery found, wherever it is
+/// published. For an issuer with a path, a document only where OpenID Connect
+/// Discovery appends the string fails M1 (RFC 8414 §3 requires the string inserted,
+/// a MUST) and nothing else; for an issuer without a path, `openid-configuration` at
+/// the root is an inserted location too, and M1 passes.
+async fn metadata_is_read_where_discovery_found_it() -> Result<(), String> {
+    let tags = "@rfc8414 or @R67";
+    let (listener, front) = Proxy::bind().await.map_err(|e| e.to_string())?;
+    let issuer = format!("{front}/as");
+    let (server, profile) = Embedded::start_configured(false, move |c| {
+        c.issuer = Some(issuer);
+    })
+    .await
+    .map_err(|e| format!("the bundled server did not start: {e}"))?;
+    let proxy = Proxy::serve(listener, server.url(), OidcDiscoveryOnly { prefix: "/as" });
+    let http = conformance::http::Http::new(Duration::from_secs(10)).map_err(|e| e.to_string())?;
+    let target = Target::resolve(profile, None, &http)
+        .await
+        .map_err(|e| format!("the target behind the proxy did not resolve: {e}"))?;
+    if !target.has("metadata") {
+        server.stop().await;
+        return Err("discovery did not find the OpenID Connect location".into());
+    }
+    let r = Setup {
+        server,
+        _proxy: proxy,
+        target,
+    }
+    .run(tags)
+    .await?;
+    all(
+        &r,
+        "with a path issuer, only M1 fails, at the MUST level",
+        |s| {
+            if s.tags.contains("M1") {
+                is_failed(s) && s.tags.contains("must")
+            } else {
+                !matches!(s.outcome, Outcome::Failed(_) | Outcome::Error(_))
+            }
+        },
+    )?;
+    at(&r, "3-metadata.feature", "names the issuer the document").and_then(|s| {
+        (s.outcome == Outcome::Passed)
+            .then_some(())
+            .ok_or_else(|| format!("M2 did not pass: {}", describe(s)))
+    })?;
+    let setup = Setup::start(OidcDiscoveryOnly { prefix: "" }, |_| {}, |_| {}).await?;
+    let r = setup.run(tags).await?;
+    all(
+        &r,
+        "with openid-configuration at the root, nothing fails",
+        |s| !matches!(s.outcome, Outcome::Failed(_) | Outcome::Error(_)),
+    )?;
+    let m1 = at(&r, "3-metadata.feature", "from the well-known path")?;
+    if m1.outcome != Outcome::Passed {
+        return Err(format!("M1 at the root: {}", describe(m1)));
+    }
+    Ok(())
+}
+
+/// Refuses client credentials and password grant requests without a scope, with
+/// invalid_scope (RFC 6749 §3.3 allows it), and counts them.
+struct RequiresScope(Arc<AtomicUsize>);
+impl Rule for RequiresScope {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        let grant = req.form_value("grant_type");
+        let scoped = req.form_value("scope").is_some_and(|s| !s.is_empty());
+        if req.path != TOKEN
+            || !matches!(grant.as_deref(), Some("client_credentials" | "password"))
+            || scoped
+        {
+            return None;
+        }
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Some(Resp::json(
+            400,
+            &serde_json::json!({"error": "invalid_scope"}),
+        ))
+    }
+}
+
+/// Class 12: a server that requires a scope fails none of the client credentials or
+/// password grant scenarios: each sends the client's profile scope, except R29a's,
+/// which omit it on purpose (and pass, invalid_scope being one of §3.3's two answers).
+async fn profile_scope_is_sent() -> Result<(), String> {
+    let refused = Arc::new(AtomicUsize::new(0));
+    let setup = Setup::start(RequiresScope(refused.clone()), |_| {}, |_| {}).await?;
+    let r = setup
+        .run(
+            "@R72 or @R73 or @R74 or @R29a or @R54 or @R54a or @R68 or @R70 or @R46 or @M4 \
+             or @R47 or @R48 or @R49 or @R50",
+        )
+        .await?;
+    all(
+        &r,
+        "nothing fails against a server that requires a scope",
+        |s| !matches!(s.outcome, Outcome::Failed(_) | Outcome::Error(_)),
+    )?;
+    let omitted = r
+        .scenarios
+        .iter()
+        .filter(|s| s.tags.contains("R29a") && s.outcome == Outcome::Passed);
+    let n = refused.load(Ordering::Relaxed);
+    if omitted.count() < 2 || n < 2 {
+        return Err(format!(
+            "the R29a scenarios did not both omit scope and pass ({n} scope-less requests)"
+        ));
+    }
+    Ok(())
+}
+
+/// Does not decode the Basic credentials (as Glewlwyd 2.7.5): a form-urlencoded
+/// secret with `%` in it is refused with 403 unauthorized_client, wherever it is sent.
+struct NoBasicDecoding;
+impl Rule for NoBasicDecoding {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        use base64::Engine as _;
+        let basic = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())?;
+        let (_, secret) = basic.split_once(':')?;
+        secret
+            .contains('%')
+            .then(|| Resp::json(403, &serde_json::json!({"error": "unauthorized_client"})))
+    }
+}
+
+/// Class 13: a server that does not decode form-urlencoded Basic credentials fails
+/// R11 (the behaviour under test), and the scenarios that merely need the second
+/// client to authenticate (R40, R76, R98) are errors that point at R11.
+async fn undecoded_basic_fails_r11() -> Result<(), String> {
+    let setup = Setup::start(NoBasicDecoding, |_| {}, |_| {}).await?;
+    let r = setup.run("@R11 or @R40 or @R76 or @R98").await?;
+    all(
+        &r,
+        "R11 fails; the second client's others are errors naming R11",
+        |s| {
+            let second = s.name.starts_with("Another");
+            if s.tags.contains("R11") {
+                is_failed(s) && s.tags.contains("must")
+            } else if second {
+                matches!(&s.outcome, Outcome::Error(why) if why.contains("R11"))
+            } else {
+                !matches!(s.outcome, Outcome::Failed(_) | Outcome::Error(_))
+            }
+        },
+    )?;
+    let seconds = r
+        .scenarios
+        .iter()
+        .filter(|s| s.name.starts_with("Another"))
+        .count();
+    if seconds < 4 {
+        return Err(format!("only {seconds} second-client scenarios ran"));
+    }
+    Ok(())
+}
+
+/// Answers `Authorization: Bearer` without a token with 401 and a Bearer challenge
+/// naming invalid_request: everything RFC 6750 requires, only the SHOULD of 400 not.
+struct EmptyBearer401;
+impl Rule for EmptyBearer401 {
+    fn before(&self, req: &mut Req) -> Option<Resp> {
+        let empty = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("bearer"));
+        (req.path == RESOURCE && empty).then(|| {
+            let mut r = Resp::json(401, &serde_json::json!({}));
+            r.set_header(
+                "www-authenticate",
+                Some("Bearer realm=\"conformance\", error=\"invalid_request\"".into()),
+            );
+            r
+        })
+    }
+}
+
+/// Class 3: RFC 6750 §3.1's status codes are SHOULD: a 401 for a malformed request
+/// fails R93 at the SHOULD level only, and the MUST scenarios for the same request
+/// (its challenge) pass.
+async fn bearer_status_is_a_should() -> Result<(), String> {
+    let setup = Setup::start(EmptyBearer401, |_| {}, |_| {}).await?;
+    let r = setup.run("@R93 or @R91 or @R94").await?;
+    all(&r, "only R93 fails, at the SHOULD level", |s| {
+        if s.tags.contains("R93") {
+            is_failed(s) && s.tags.contains("should") && !s.tags.contains("must")
+        } else {
+            s.outcome == Outcome::Passed
+        }
+    })?;
+    let empty = r
+        .scenarios
+        .iter()
+        .filter(|s| s.tags.contains("R91") && s.name.contains("\"Bearer\""))
+        .count();
+    if empty != 1 {
+        return Err(format!(
+            "{empty} R91 scenarios for \"Bearer\" without a token ran"
+        ));
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
         println!("verdicts: test");
@@ -651,7 +886,20 @@ fn main() -> ExitCode {
         }
     };
     type Case = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>;
-    let cases: [(&str, Case); 12] = [
+    let cases: [(&str, Case); 16] = [
+        ("metadata_is_read_where_discovery_found_it", || {
+            Box::pin(metadata_is_read_where_discovery_found_it())
+        }),
+        (
+            "profile_scope_is_sent",
+            || Box::pin(profile_scope_is_sent()),
+        ),
+        ("undecoded_basic_fails_r11", || {
+            Box::pin(undecoded_basic_fails_r11())
+        }),
+        ("bearer_status_is_a_should", || {
+            Box::pin(bearer_status_is_a_should())
+        }),
         ("max_rps_caps_every_window", || {
             Box::pin(max_rps_caps_every_window())
         }),

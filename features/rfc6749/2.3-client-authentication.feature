@@ -42,20 +42,22 @@ Feature: Client authentication (RFC 6749 §2.3, §3.2.1)
         | client_id     | <client_id>     |
       Then the token request succeeds
 
-  @needs.user_tokens @needs.refresh_token
+  @needs.user_tokens
   Rule: Basic credentials are form-urlencoded before they are base64-encoded (§2.3.1)
 
     The suite sends the id and secret form-urlencoded and expects them to work. It does
     not assert that credentials sent without that encoding are refused: the encoding is
     what the client must do, and nothing obliges the server to reject a lenient match.
+    The token request that obtains the client's first tokens (a code redemption, or a
+    password grant) is the check itself: a server that does not decode the credentials
+    refuses it, and that refusal fails R11. The scenarios that merely need the second
+    client (R40, R76, R98) begin by checking that it can authenticate at all, and end as
+    errors pointing here when it cannot.
 
     @rfc6749-2.3.1 @must @R11 @needs.second_client
     Scenario: A secret with ':', '+', '%' and '/' sent form-urlencoded in HTTP Basic
       Given the second client's secret has characters that form-urlencoding changes
-      And the second client has tokens for the primary user
-      When the second client sends a token request authenticated as registered with:
-        | grant_type    | refresh_token   |
-        | refresh_token | <refresh_token> |
+      When the second client requests tokens for the primary user
       Then the token request succeeds
 
   @needs.user_tokens @needs.refresh_token

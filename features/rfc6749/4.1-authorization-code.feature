@@ -335,7 +335,8 @@ Feature: Authorization code grant (RFC 6749 §4.1)
 
     @rfc6749-4.1.3 @rfc6749-10.5 @must @R40 @needs.basic_client @needs.second_client
     Scenario: Another confidential client redeems the Basic client's code
-      Given the Basic client has an authorization code for the primary user
+      Given the second client can authenticate at the token endpoint
+      And the Basic client has an authorization code for the primary user
       When the second client redeems the authorization code
       Then the error is invalid_grant
 

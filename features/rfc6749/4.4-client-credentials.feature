@@ -20,12 +20,14 @@ Feature: Client credentials grant (RFC 6749 §4.4)
     Scenario: A client credentials request with no client authentication
       When the service client sends a token request authenticated with no credentials with:
         | grant_type | client_credentials |
+        | scope      | <scope>            |
       Then the error is invalid_client
 
     @rfc6749-5.2 @needs.client_credentials_client
     Scenario: A client credentials request with a wrong secret
       When the service client sends a token request authenticated with a wrong secret with:
         | grant_type | client_credentials |
+        | scope      | <scope>            |
       Then the error is invalid_client
 
     @rfc6749-5.2 @needs.public_client

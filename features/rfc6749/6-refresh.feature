@@ -35,7 +35,8 @@ Feature: Refreshing an access token (RFC 6749 §6, §10.4; RFC 9700 §4.14)
 
     @needs.basic_client @needs.second_client
     Scenario: Another confidential client presents the refresh token
-      Given the Basic client has tokens for the primary user
+      Given the second client can authenticate at the token endpoint
+      And the Basic client has tokens for the primary user
       When the second client refreshes the token
       Then the error is invalid_grant
 

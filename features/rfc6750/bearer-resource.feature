@@ -74,6 +74,7 @@ Feature: Using a bearer token at a protected resource (RFC 6750)
         | how                                         |
         | with the token "not-a-real-token-0b5e7d"    |
         | with the refresh token as a bearer token    |
+        | with the Authorization header "Bearer"      |
 
   Rule: A request that lacks any authentication information gets no error code (§3.1)
 
@@ -125,6 +126,15 @@ Feature: Using a bearer token at a protected resource (RFC 6750)
     may refuse such a request, with 400 and `invalid_request`, or serve it: one that does
     not read form bodies at all (§2.2 is optional) sees only the header. Serving it is
     reported not applicable.
+
+    `Authorization: Bearer` with no token does not match `credentials = "Bearer" 1*SP
+    b64token` (§2.1): the client attempted the Bearer method, with a malformed request,
+    so it is invalid_request ("or is otherwise malformed"), not a request that "lacks
+    any authentication information". The status code is a SHOULD ("The resource
+    server SHOULD respond with the HTTP 400 (Bad Request) status code"), so the
+    scenario is one, with the error code checked at the same level, as for
+    invalid_token (R91a) and insufficient_scope (R92a). What §3 makes a MUST for such a request, the Bearer challenge,
+    is checked apart (R91, R94), whatever the status.
 
     @rfc6750-3.1 @should @R89
     Scenario: The token in both the header and the form body

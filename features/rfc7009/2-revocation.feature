@@ -68,12 +68,14 @@ Feature: Token revocation (RFC 7009 §2)
 
     @rfc7009-2.1 @rfc7009-2.2.1 @must @R98 @needs.second_client @needs.refresh_token
     Scenario: Another client revoking the refresh token
+      Given the second client can authenticate at the token endpoint
       When the second client revokes the refresh token
       Then the revocation is refused with an error
       And the refresh token still works at the token endpoint
 
     @rfc7009-2.1 @rfc7009-2.2.1 @must @R98 @needs.second_client @needs.resource
     Scenario: Another client revoking the access token
+      Given the second client can authenticate at the token endpoint
       When the second client revokes the access token
       Then the revocation is refused with an error
       And the access token still works at the resource

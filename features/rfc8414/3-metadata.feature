@@ -8,11 +8,34 @@ Feature: Authorization server metadata (RFC 8414 §2, §3)
   on it, so the document must name the issuer it was fetched for, and everything it
   advertises must work. Members left out mean their defaults (RFC 8414 §2).
 
-  Rule: The document is served at the issuer's well-known path with 200 and application/json (§3, §3.1, §3.2)
+  Where the document is published is one requirement (M1); what it says is another.
+  Every scenario about its contents reads the document the runner's discovery found,
+  at RFC 8414's location or, failing that, at OpenID Connect Discovery's (RFC 8414 §5:
+  "only if the retrieval from that location fails should they fall back to attempting
+  to retrieve it from the alternate location"). When there is a document at neither,
+  they are not applicable (capability `metadata`).
 
-    @rfc8414-3 @rfc8414-3.2 @must @M1 @needs.metadata
+  Rule: The document is served at a path formed by inserting a well-known URI string between the issuer's host and path, with 200 and application/json (§3, §3.1, §3.2)
+
+    §3's MUST is the insertion ("at a path formed by inserting a well-known URI string
+    into the authorization server's issuer identifier between the host component and
+    the path component"); the string is `/.well-known/oauth-authorization-server` only
+    "by default": an application may use another registered one, and §3 and §5 name
+    `openid-configuration` among them. So a document at either string, inserted,
+    passes; for an issuer without a path, `/.well-known/openid-configuration` is also
+    OpenID Connect Discovery's location. For an issuer with a path, OpenID Connect
+    Discovery appends the string instead (`/issuer1/.well-known/openid-configuration`):
+    §5 says the two transformations then differ, that locations "should use the
+    transformation defined in this specification", and that legacy deployments may
+    need to publish "at both locations". A document only at the appended location
+    is therefore not where §3 requires it: M1 fails, at the MUST level of §3's
+    sentence. The sentence binds "authorization servers supporting metadata"; a
+    profile for a server that offers only OpenID Connect Discovery can list M1 as an
+    expected failure with that reason.
+
+    @rfc8414-3 @rfc8414-3.1 @rfc8414-3.2 @must @M1 @needs.metadata
     Scenario: Fetching the metadata document from the well-known path
-      When the metadata document is fetched
+      When the metadata document is fetched from a path RFC 8414 §3 forms from the issuer
       Then the metadata response is JSON
 
   Rule: The issuer is identical to the issuer identifier the document was fetched for, with no query or fragment (§2, §3.3)
@@ -89,6 +112,8 @@ Feature: Authorization server metadata (RFC 8414 §2, §3)
       Then the metadata includes "code_challenge_methods_supported"
 
   Rule: Authorization servers SHOULD publish metadata (RFC 9700 §2.6)
+
+    Published at any of the well-known locations: where exactly is M1's concern.
 
     @rfc9700-2.6 @should @M7 @needs.issuer
     Scenario: The issuer publishes a metadata document

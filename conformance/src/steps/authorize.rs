@@ -16,7 +16,7 @@ use cucumber::{given, when};
 use sha2::{Digest as _, Sha256};
 
 use super::params::{AuthVariant, ClientParam, UserParam};
-use super::token::{parallel, password_tokens, token_request, token_set};
+use super::token::{parallel, token_request, token_set};
 use super::{authenticated_post, endpoint};
 use crate::http::{Exchange, Outgoing, encode_pairs, redact_url};
 use crate::login::{AuthResponse, Browser, Ended, Visit};
@@ -302,18 +302,33 @@ async fn redeem(w: &mut OAuthWorld, role: ClientRole, table: Option<&Step>) -> C
     Ok(())
 }
 
-/// Obtains tokens for a user the best way the target allows: the authorization code
-/// grant through the login page, else the password grant.
-pub async fn obtain_tokens(
+/// How [`request_user_tokens`] asks for user tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenWay {
+    /// The authorization code grant through the login page, else the password grant.
+    CodeFirst,
+    /// The password grant when the client has it (no login page), else the code grant.
+    PasswordFirst,
+}
+
+/// Sends the token request that obtains tokens for a user: the redemption of a code
+/// from the login page, or a password grant request (with the client's profile scope
+/// unless `scope` is given). The answer is left as the last exchange, unjudged. Returns
+/// whether it was a code redemption. A login that does not end in a code is a failed
+/// check here; a step that only prepares its check turns it into an error.
+pub async fn request_user_tokens(
     w: &mut OAuthWorld,
     role: ClientRole,
     user: UserRole,
     scope: Option<String>,
-) -> Check {
+    way: TokenWay,
+) -> Result<bool, Mismatch> {
     let client = w.client(role)?;
     let t = w.target();
     let by_code =
         t.has("login") && client.has_grant("authorization_code") && client.redirect_uri.is_some();
+    let by_password = client.has_grant("password");
+    let by_code = by_code && !(way == TokenWay::PasswordFirst && by_password);
     if by_code {
         let (mut defaults, verifier, challenge) = default_request(w, role)?;
         if let Some(s) = &scope {
@@ -354,19 +369,20 @@ pub async fn obtain_tokens(
         });
         w.auth_response = Some(resp);
         redeem(w, role, None).await?;
-        let x = w.last()?.clone();
-        let note = w
-            .code
-            .as_ref()
-            .and_then(|c| c.expired_note(w.target().code_lifetime));
-        let t = token_set(&x, role, scope).map_err(|m| match &note {
-            Some(n) => m.with_note(n).into_error(),
-            None => m,
-        })?;
-        w.remember(t);
-        Ok(())
-    } else if client.has_grant("password") {
-        password_tokens(w, role, user, scope).await
+        Ok(true)
+    } else if by_password {
+        let u = w.user(user)?;
+        let mut params = vec![
+            ("grant_type".to_owned(), "password".to_owned()),
+            ("username".to_owned(), u.username.clone()),
+            ("password".to_owned(), u.password.expose().to_owned()),
+        ];
+        if let Some(s) = &scope {
+            params.push(("scope".into(), s.clone()));
+        }
+        let params = super::token::with_profile_scope(w, role, params)?;
+        token_request(w, role, params, AuthVariant::AsRegistered).await?;
+        Ok(false)
     } else {
         let code_way = if !t.has("login") {
             "the profile describes no login".to_owned()
@@ -385,6 +401,33 @@ pub async fn obtain_tokens(
             client.needs_grant("password").err().unwrap_or_default()
         )))
     }
+}
+
+/// Obtains tokens for a user the best way the target allows: the authorization code
+/// grant through the login page, else the password grant.
+pub async fn obtain_tokens(
+    w: &mut OAuthWorld,
+    role: ClientRole,
+    user: UserRole,
+    scope: Option<String>,
+) -> Check {
+    let by_code = request_user_tokens(w, role, user, scope.clone(), TokenWay::CodeFirst).await?;
+    let x = w.last()?.clone();
+    let note = if by_code {
+        w.code
+            .as_ref()
+            .and_then(|c| c.expired_note(w.target().code_lifetime))
+    } else {
+        None
+    };
+    // The requested scope: the one given, else what the password request sent.
+    let requested = if by_code { scope } else { w.last_scope.clone() };
+    let t = token_set(&x, role, requested).map_err(|m| match &note {
+        Some(n) => m.with_note(n).into_error(),
+        None => m,
+    })?;
+    w.remember(t);
+    Ok(())
 }
 
 #[given(expr = "the {client} client uses PKCE with S256")]
@@ -410,6 +453,17 @@ async fn pkce_off(w: &mut OAuthWorld, _c: ClientParam) {
 #[given(expr = "the {client} client has tokens for the {user} user")]
 async fn has_tokens(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Check {
     obtain_tokens(w, c.0, u.0, None).await
+}
+
+/// The request that obtains user tokens, as the check itself (R11: the client's
+/// authentication is what is judged): the login that prepares it is not under test, so
+/// its failure is an error; the token endpoint's answer is left to the `Then`.
+#[when(expr = "the {client} client requests tokens for the {user} user")]
+async fn requests_tokens(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Check {
+    request_user_tokens(w, c.0, u.0, None, TokenWay::CodeFirst)
+        .await
+        .map(drop)
+        .map_err(Mismatch::into_error)
 }
 
 #[given(expr = "the {client} client has tokens for the {user} user with scope {string}")]

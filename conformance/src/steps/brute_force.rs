@@ -10,7 +10,7 @@ use cucumber::{then, when};
 
 use super::authorize::{authorization_url, default_request, login_failed, random};
 use super::params::{AuthVariant, ClientParam, UserParam};
-use super::token::token_request;
+use super::token::{token_request, with_profile_scope};
 use crate::http::pace::{observing_throttle, retry_after_seconds};
 use crate::http::{Exchange, Outgoing};
 use crate::login::{Browser, Visit};
@@ -34,6 +34,8 @@ async fn wrong_passwords(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Ch
             ("username".to_owned(), user.username.clone()),
             ("password".to_owned(), wrong_password().expose().to_owned()),
         ];
+        // With the profile scope: a server that requires one must get to the password.
+        let params = with_profile_scope(w, c.0, params)?;
         let x = token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
         // Until something other than the ordinary refusal of a wrong password (§5.2:
         // 400 invalid_grant; some servers answer 401) comes back.

@@ -12,9 +12,33 @@ use super::token::{password_tokens, token_request, token_set};
 use super::{authenticated_post, send};
 use crate::http::{Exchange, Outgoing, encode_pairs};
 use crate::mismatch::{Check, Mismatch, ensure};
-use crate::target::{AuthMethod, ClientRole, metadata_urls};
+use crate::target::{AuthMethod, ClientRole, inserted_metadata_urls, metadata_urls};
 use crate::world::{OAuthWorld, PkceMode, UserRole};
 
+/// Whether an answer is a metadata document: 200 with a JSON object (RFC 8414 §3.2).
+fn is_document(x: &Exchange) -> bool {
+    x.status == 200 && x.json().is_some_and(|j| j.is_object())
+}
+
+/// GETs each URL in turn until one answers with a metadata document; keeps every
+/// answer (in `batch`) and the document.
+async fn fetch_first(w: &mut OAuthWorld, urls: Vec<String>) -> Check {
+    w.batch.clear();
+    w.metadata = None;
+    for url in urls {
+        let x = send(w, Outgoing::new(reqwest::Method::GET, url)).await?;
+        w.batch.push(Ok(x.clone()));
+        if is_document(&x) {
+            w.metadata = x.json();
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The document the server publishes, for the scenarios about its contents: where
+/// discovery found it (RFC 8414 §3's location, or OpenID Connect Discovery's, which §5
+/// has clients fall back to), else wherever [`metadata_urls`] finds one now.
 #[when(expr = "the metadata document is fetched")]
 async fn fetch(w: &mut OAuthWorld) -> Check {
     let issuer = w
@@ -22,13 +46,23 @@ async fn fetch(w: &mut OAuthWorld) -> Check {
         .issuer
         .clone()
         .ok_or_else(|| Mismatch::not_applicable("the profile has no issuer"))?;
-    let url = metadata_urls(&issuer)
-        .into_iter()
-        .next()
-        .unwrap_or_default();
-    let x = send(w, Outgoing::new(reqwest::Method::GET, url)).await?;
-    w.metadata = x.json();
-    Ok(())
+    let urls = match w.target().endpoints.metadata.clone() {
+        Some(found) => vec![found],
+        None => metadata_urls(&issuer),
+    };
+    fetch_first(w, urls).await
+}
+
+/// RFC 8414 §3: the locations formed by inserting a well-known URI string between the
+/// issuer's host and path, for the default string and `openid-configuration`.
+#[when(expr = "the metadata document is fetched from a path RFC 8414 §3 forms from the issuer")]
+async fn fetch_inserted(w: &mut OAuthWorld) -> Check {
+    let issuer = w
+        .target()
+        .issuer
+        .clone()
+        .ok_or_else(|| Mismatch::not_applicable("the profile has no issuer"))?;
+    fetch_first(w, inserted_metadata_urls(&issuer)).await
 }
 
 fn doc(w: &OAuthWorld) -> Result<&Value, Mismatch> {
@@ -127,14 +161,52 @@ async fn lists(w: &mut OAuthWorld, value: String, member: String) -> Check {
 #[then(expr = "the metadata response is JSON")]
 async fn is_json(w: &mut OAuthWorld) -> Check {
     let x = w.last()?;
-    ensure(
-        x.status == 200
-            && x.media_type().as_deref() == Some("application/json")
-            && x.json().is_some_and(|j| j.is_object()),
-        "200 with an application/json object (RFC 8414 §3.2)",
-        || format!("{}, {}", x.status_text(), x.body_kind()),
-        x,
-    )
+    if x.status == 200
+        && x.media_type().as_deref() == Some("application/json")
+        && x.json().is_some_and(|j| j.is_object())
+    {
+        return Ok(());
+    }
+    let expected = "200 with an application/json object (RFC 8414 §3.2)";
+    let tried: Vec<String> = w
+        .batch
+        .iter()
+        .flatten()
+        .map(|a| format!("GET {}: {}, {}", a.url, a.status_text(), a.body_kind()))
+        .collect();
+    if tried.len() < 2 {
+        return Err(Mismatch::in_exchange(
+            expected,
+            format!("{}, {}", x.status_text(), x.body_kind()),
+            x,
+        ));
+    }
+    let mut actual = tried.join("; ");
+    // Where discovery found it instead, if it did: not a location §3 forms.
+    if let Some(found) = w.target().endpoints.metadata.as_ref() {
+        if !w.batch.iter().flatten().any(|a| &a.url == found) {
+            actual.push_str(&format!(
+                "; the document is published at {found}, where OpenID Connect Discovery \
+                 appends the string to the issuer's path, which RFC 8414 §5 names as a \
+                 legacy location apart from §3's"
+            ));
+        }
+    }
+    let inserted = w
+        .target()
+        .issuer
+        .as_deref()
+        .map(inserted_metadata_urls)
+        .unwrap_or_default();
+    let expected = if w.batch.iter().flatten().all(|a| inserted.contains(&a.url)) {
+        format!(
+            "{expected}, at a path formed by inserting a well-known URI string between \
+             the issuer's host and path (RFC 8414 §3)"
+        )
+    } else {
+        format!("{expected}, at any of the well-known locations")
+    };
+    Err(Mismatch::in_exchange(expected, actual, x))
 }
 
 #[then(expr = "the metadata does not list {string} in {string}")]
@@ -284,14 +356,16 @@ async fn check_grant(w: &mut OAuthWorld, grant: &str) -> Result<Verdict, Mismatc
             Ok(Verdict::Works)
         }
         "password" if w.target().primary.is_some() => {
-            password_tokens(w, ClientRole::ConfidentialBasic, UserRole::Primary, None).await?;
+            let role = ClientRole::ConfidentialBasic;
+            let scope = w.client(role)?.scope;
+            password_tokens(w, role, UserRole::Primary, scope).await?;
             Ok(Verdict::Works)
         }
         "client_credentials" if w.target().client(ClientRole::ClientCredentials).is_some() => {
             let role = ClientRole::ClientCredentials;
-            let params = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+            let params = super::token::client_credentials_params(w, role)?;
             let x = token_request(w, role, params, AuthVariant::AsRegistered).await?;
-            token_set(&x, role, None)?;
+            token_set(&x, role, w.last_scope.clone())?;
             Ok(Verdict::Works)
         }
         "refresh_token" => {

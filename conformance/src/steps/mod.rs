@@ -191,7 +191,11 @@ pub fn substitute(
             })?
         }
         "client_id" => w.client(client)?.id,
-        "scope" => w.client(client)?.scope.unwrap_or_default(),
+        // The profile's scope for the client; left out when the profile gives none.
+        "scope" => match w.client(client)?.scope {
+            Some(s) if !s.is_empty() => s,
+            _ => return Ok(None),
+        },
         "resource_scope" => resource()?.scope,
         "insufficient_scope" => resource()?.insufficient_scope.ok_or_else(|| {
             Mismatch::not_applicable("the profile has no resource.insufficient_scope")

@@ -85,6 +85,35 @@ pub fn token_set(
     })
 }
 
+/// `params` with the client's profile `scope` added, when the profile gives one: what
+/// the code flow's authorization request sends. RFC 6749 §3.3 lets a server refuse a
+/// request without scope ("fail the request indicating an invalid scope"); only the
+/// scenarios about omitting scope (R29a) may leave it out, or a server that requires a
+/// scope is failed on requirements it meets.
+pub fn with_profile_scope(
+    w: &OAuthWorld,
+    role: ClientRole,
+    mut params: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>, Mismatch> {
+    if params.iter().any(|(k, _)| k == "scope") {
+        return Ok(params);
+    }
+    if let Some(s) = w.client(role)?.scope.filter(|s| !s.is_empty()) {
+        params.push(("scope".to_owned(), s));
+    }
+    Ok(params)
+}
+
+/// The parameters of a client credentials request (§4.4.2): `grant_type` and the
+/// client's profile scope.
+pub fn client_credentials_params(
+    w: &OAuthWorld,
+    role: ClientRole,
+) -> Result<Vec<(String, String)>, Mismatch> {
+    let params = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+    with_profile_scope(w, role, params)
+}
+
 /// Obtains tokens with the password grant and remembers them.
 pub async fn password_tokens(
     w: &mut OAuthWorld,
@@ -110,7 +139,7 @@ pub async fn password_tokens(
 #[when(expr = "the {client} client requests a token with the password grant for the {user} user")]
 async fn password(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Check {
     let user = w.user(u.0)?;
-    let mut params = vec![
+    let params = vec![
         ("grant_type".to_owned(), "password".to_owned()),
         ("username".to_owned(), user.username.clone()),
         ("password".to_owned(), user.password.expose().to_owned()),
@@ -118,9 +147,7 @@ async fn password(w: &mut OAuthWorld, c: ClientParam, u: UserParam) -> Check {
     // The scope the profile gives the client, as the authorization request sends it:
     // without it the server grants its own default scope (RFC 6749 §3.3), which need
     // not be enough for the resource.
-    if let Some(s) = w.client(c.0)?.scope.clone() {
-        params.push(("scope".to_owned(), s));
-    }
+    let params = with_profile_scope(w, c.0, params)?;
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
 }
@@ -142,7 +169,7 @@ async fn password_scope(w: &mut OAuthWorld, c: ClientParam, u: UserParam, scope:
 
 #[when(expr = "the {client} client requests a token with the client credentials grant")]
 async fn client_credentials(w: &mut OAuthWorld, c: ClientParam) -> Check {
-    let params = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+    let params = client_credentials_params(w, c.0)?;
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
 }
@@ -257,6 +284,9 @@ async fn password_with_overrides(
         ("username".to_owned(), user.username.clone()),
         ("password".to_owned(), user.password.expose().to_owned()),
     ];
+    // The profile scope too, so that a server requiring one answers to what the table
+    // changes (R29a's table leaves it out).
+    let defaults = with_profile_scope(w, c.0, defaults)?;
     let params = apply_overrides(w, c.0, defaults, Some(step))?;
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
@@ -512,7 +542,8 @@ async fn client_credentials_with_overrides(
     c: ClientParam,
     step: &Step,
 ) -> Check {
-    let defaults = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+    // The profile scope too (R29a's table leaves it out).
+    let defaults = client_credentials_params(w, c.0)?;
     let params = apply_overrides(w, c.0, defaults, Some(step))?;
     token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
     Ok(())
@@ -556,6 +587,74 @@ async fn redeem_with_auth(w: &mut OAuthWorld, c: ClientParam, auth: AuthVariant)
     let x = token_request(w, c.0, params, auth).await?;
     w.note_stale_code(&x);
     Ok(())
+}
+
+/// For the scenarios that need a client to authenticate in order to reach their check
+/// (the binding checks of R40, R76, R98): whether it can, found once per run by
+/// obtaining tokens for it in a scenario memory of its own (the password grant when it
+/// has it, which needs no login). A refusal is an error of the scenario, not a verdict
+/// on its requirement; for a client whose secret form-urlencoding changes, the reason
+/// points at R11, which judges that refusal.
+#[given(expr = "the {client} client can authenticate at the token endpoint")]
+async fn can_authenticate(w: &mut OAuthWorld, c: ClientParam) -> Check {
+    let role = c.0;
+    let client = w.client(role)?;
+    let ctx = w.ctx.clone();
+    let mut known = ctx.can_authenticate.lock().await;
+    if let Some(r) = known.get(&role) {
+        return r.clone();
+    }
+    let mut probe = w.fresh();
+    let sent = super::authorize::request_user_tokens(
+        &mut probe,
+        role,
+        UserRole::Primary,
+        None,
+        super::authorize::TokenWay::PasswordFirst,
+    )
+    .await;
+    let outcome = match sent {
+        // No way to obtain tokens for it: nothing to learn here; the scenario's own
+        // steps say whether it applies.
+        Err(m) if m.kind == crate::mismatch::Kind::NotApplicable => Ok(()),
+        Err(m) => Err(Mismatch::error(format!(
+            "[clients.{}] could not be shown to authenticate: obtaining tokens for it failed              before the token request: {}",
+            role.key(),
+            m.message()
+        ))),
+        Ok(_) => match probe.last.as_ref() {
+            Some(x) if x.status == 200 => Ok(()),
+            Some(x) => Err(cannot_authenticate(&client, x)),
+            None => Err(Mismatch::error("the token request was not sent")),
+        },
+    };
+    known.insert(role, outcome.clone());
+    outcome
+}
+
+/// The error of a scenario whose client was refused at the token endpoint while it
+/// only prepared the check.
+fn cannot_authenticate(client: &crate::target::Client, x: &Exchange) -> Mismatch {
+    let encoded = client
+        .secret
+        .as_ref()
+        .is_some_and(|s| crate::http::encode(s.expose()) != s.expose());
+    let why = if client.auth == AuthMethod::Basic && encoded {
+        "its id and secret were sent form-urlencoded in HTTP Basic, as RFC 6749 §2.3.1 \
+         requires, and its secret has characters that the encoding changes: R11 (\"A \
+         secret with ':', '+', '%' and '/' sent form-urlencoded in HTTP Basic\") judges \
+         that refusal"
+    } else {
+        "it authenticated as the profile registers it"
+    };
+    let mut m = Mismatch::error(format!(
+        "[clients.{}] cannot authenticate at the token endpoint, so this scenario, which \
+         needs it to, could not reach its check: its token request was refused ({}); {why}",
+        client.role.key(),
+        token_answer(x),
+    ));
+    m.exchange = Some(x.describe());
+    m
 }
 
 #[given(expr = "the {client} client's secret has characters that form-urlencoding changes")]
@@ -737,7 +836,7 @@ async fn no_hidden_scope(w: &mut OAuthWorld) -> Check {
 async fn many_tokens(w: &mut OAuthWorld, c: ClientParam, n: usize) -> Check {
     let mut batch = Vec::with_capacity(n);
     for _ in 0..n {
-        let params = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+        let params = client_credentials_params(w, c.0)?;
         let x = token_request(w, c.0, params, AuthVariant::AsRegistered).await?;
         token_set(&x, c.0, None)?;
         batch.push(Ok(x));

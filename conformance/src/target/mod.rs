@@ -480,18 +480,41 @@ pub fn origin(url: &str) -> String {
     }
 }
 
-/// RFC 8414 §3.1: the well-known suffix is inserted between the host and the path of
-/// the issuer. Falls back to OpenID Connect discovery (path appended).
-pub fn metadata_urls(issuer: &str) -> Vec<String> {
+/// The well-known URI strings the runner knows: RFC 8414's default, and the OpenID
+/// Connect one, which RFC 8414 §3 and §5 name as a suffix an application may use.
+pub const WELL_KNOWN: [&str; 2] = [
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/openid-configuration",
+];
+
+/// RFC 8414 §3, §3.1: the locations formed by inserting a well-known URI string
+/// between the host and the path of the issuer ("any terminating "/" MUST be removed"
+/// from the path first), for each string of [`WELL_KNOWN`], the default first.
+pub fn inserted_metadata_urls(issuer: &str) -> Vec<String> {
     let base = origin(issuer);
     let path = issuer[base.len()..].trim_end_matches('/');
-    vec![
-        format!("{base}/.well-known/oauth-authorization-server{path}"),
-        format!(
-            "{}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
-        ),
-    ]
+    WELL_KNOWN
+        .iter()
+        .map(|w| format!("{base}{w}{path}"))
+        .collect()
+}
+
+/// Where discovery looks, in order (RFC 8414 §5: "first apply the transformation
+/// defined in this specification ... only if the retrieval from that location fails
+/// should they fall back to" OpenID Connect Discovery's): the default string inserted,
+/// then `openid-configuration` appended to the issuer, then, for an issuer with a path
+/// (without one the two coincide), `openid-configuration` inserted.
+pub fn metadata_urls(issuer: &str) -> Vec<String> {
+    let inserted = inserted_metadata_urls(issuer);
+    let appended = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
+    let mut urls = vec![inserted[0].clone(), appended];
+    if !urls.contains(&inserted[1]) {
+        urls.push(inserted[1].clone());
+    }
+    urls
 }
 
 /// What discovery found: the metadata document and where, or, for each URL tried, why
@@ -677,6 +700,35 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 8414 §3.1's examples, the OpenID Connect location as §5 describes it, and
+    /// discovery's order: the default inserted, the appended one, then the
+    /// `openid-configuration` string inserted when that differs.
+    #[test]
+    fn metadata_locations() {
+        assert_eq!(
+            inserted_metadata_urls("https://example.com/issuer1/"),
+            [
+                "https://example.com/.well-known/oauth-authorization-server/issuer1",
+                "https://example.com/.well-known/openid-configuration/issuer1",
+            ]
+        );
+        assert_eq!(
+            metadata_urls("https://example.com/issuer1"),
+            [
+                "https://example.com/.well-known/oauth-authorization-server/issuer1",
+                "https://example.com/issuer1/.well-known/openid-configuration",
+                "https://example.com/.well-known/openid-configuration/issuer1",
+            ]
+        );
+        assert_eq!(
+            metadata_urls("https://example.com"),
+            [
+                "https://example.com/.well-known/oauth-authorization-server",
+                "https://example.com/.well-known/openid-configuration",
+            ]
+        );
+    }
 
     async fn target(issuer: &str, brute_force: &str) -> Target {
         let text = format!(
