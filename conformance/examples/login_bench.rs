@@ -83,8 +83,8 @@ async fn measure(
     let (server, target) = start(script).await?;
     let mut opts = RunOptions::new(FEATURES);
     if browser {
-        opts.concurrency =
-            conformance::login::chrome::LOGINS_PER_BROWSER * conformance::login::chrome::DEFAULT_BROWSERS;
+        opts.concurrency = conformance::login::chrome::SCENARIOS_PER_BROWSER
+            * conformance::login::chrome::DEFAULT_BROWSERS;
     }
     let t = Instant::now();
     let result = run(target, &opts).await.map_err(|e| e.to_string());

@@ -294,7 +294,8 @@ async fn main() -> ExitCode {
     if target.login.driver == conformance::target::profile::Driver::Browser {
         // Scenarios wait for a browser: more at once than the pool serves would only age
         // their codes and tokens in the queue.
-        concurrency = concurrency.min(conformance::login::chrome::LOGINS_PER_BROWSER * cli.browsers as usize);
+        concurrency = concurrency
+            .min(conformance::login::chrome::SCENARIOS_PER_BROWSER * cli.browsers as usize);
     }
     opts.concurrency = cli.concurrency.map_or(concurrency, |n| n as usize);
     opts.max_rps = cli.max_rps.or(max_rps);

@@ -40,8 +40,8 @@ async fn suite(script: bool, edit: impl FnOnce(&mut Profile)) -> Result<RunResul
     let mut opts = RunOptions::new(FEATURES);
     if target.login.driver == Driver::Browser {
         // As the CLI does: at most 4 scenarios per browser of the pool.
-        opts.concurrency =
-            conformance::login::chrome::LOGINS_PER_BROWSER * conformance::login::chrome::DEFAULT_BROWSERS;
+        opts.concurrency = conformance::login::chrome::SCENARIOS_PER_BROWSER
+            * conformance::login::chrome::DEFAULT_BROWSERS;
     }
     let result = run(target, &opts).await;
     server.stop().await;

@@ -66,8 +66,8 @@ struct Chromium {
     pgid: Option<u32>,
     profile: PathBuf,
     handler: tokio::task::JoinHandle<()>,
-    /// A login found it broken: not lent again.
-    dead: std::sync::atomic::AtomicBool,
+    /// A login found it broken, or its connection ended: not lent again.
+    dead: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Drop for Chromium {
@@ -279,12 +279,25 @@ impl Chromium {
         let (cdp, mut handler) = Cdp::connect(ws)
             .await
             .map_err(|e| fail(format!("cannot drive the browser: {e}"), pgid))?;
+        // The handler drives every request to this browser (and their timeouts): it
+        // must run as long as the connection lives. One message it cannot read (a
+        // newer browser's event) is no reason to stop; a long run of errors is a dead
+        // connection.
+        let dead = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let gone = dead.clone();
         let handler = tokio::spawn(async move {
+            let mut errors_in_a_row = 0_u32;
             while let Some(event) = handler.next().await {
                 if event.is_err() {
-                    break;
+                    errors_in_a_row += 1;
+                    if errors_in_a_row >= 100 {
+                        break;
+                    }
+                } else {
+                    errors_in_a_row = 0;
                 }
             }
+            gone.store(true, Ordering::SeqCst);
         });
         Ok(Self {
             cdp,
@@ -292,13 +305,19 @@ impl Chromium {
             pgid,
             profile,
             handler,
-            dead: std::sync::atomic::AtomicBool::new(false),
+            dead,
         })
     }
 }
 
-/// Logins one browser process serves at once, each in its own browser context.
-pub const LOGINS_PER_BROWSER: usize = 4;
+/// Logins one browser process serves at once, each in its own browser context. More
+/// than one at a time on a two-core machine made logins stall and the heuristics that
+/// judge a settled page misfire: measured, not guessed.
+const LOGINS_PER_BROWSER: usize = 1;
+
+/// Scenarios run at once per browser of the pool: they wait for a login slot, and do
+/// their other requests (and their waits) meanwhile.
+pub const SCENARIOS_PER_BROWSER: usize = 4;
 
 /// The bounded pool of browsers: `n` processes, launched when first needed, each
 /// serving up to [`LOGINS_PER_BROWSER`] logins at once.
@@ -593,17 +612,16 @@ async fn exchange_of(page: &Page, ev: &EventRequestPaused, status: u16) -> Excha
 /// Answers each intercepted document request: the client's redirection URI and foreign
 /// origins end the login (never loaded), anything else goes on; every document response
 /// joins the trail.
+#[allow(clippy::too_many_arguments)]
 async fn intercept(
     page: Page,
+    mut events: chromiumoxide::listeners::EventStream<EventRequestPaused>,
     redirect_uri: String,
     allowed: Vec<String>,
     end: watch::Sender<Option<End>>,
     trail: Trail,
     stop: Option<Arc<StopAt>>,
 ) {
-    let Ok(mut events) = page.event_listener::<EventRequestPaused>().await else {
-        return;
-    };
     while let Some(ev) = events.next().await {
         // The trail: every page, and what the page sends (its sign-in `fetch`); not the
         // requests a login app makes in the background to draw itself.
@@ -1062,8 +1080,12 @@ pub async fn drive_sequence(
             approve: true,
             ..How::default()
         };
-        let r = run_login(&page, url, redirect_uri, *user, login, how).await;
-        let _ = page.close().await;
+        let r = bounded(login, async {
+            let r = run_login(&page, url, redirect_uri, *user, login, how).await;
+            let _ = page.close().await;
+            r
+        })
+        .await;
         match r {
             Ok(r) => out.push(r),
             Err(e) => {
@@ -1141,7 +1163,38 @@ pub async fn drive_until_post(
     Ok(captured.filter(|_| r.ended == Ended::Stopped))
 }
 
+/// Bounds a whole login (the login's own timeout, then the browser's answers to
+/// closing it): a browser that stops answering ends the login with an error, and is
+/// not lent again, rather than holding it forever.
+async fn bounded<T>(
+    login: &LoginProfile,
+    work: impl std::future::Future<Output = Result<T, LoginError>>,
+) -> Result<T, LoginError> {
+    let bound = Duration::from_secs(login.timeout.unwrap_or(30)) + Duration::from_secs(45);
+    tokio::time::timeout(bound, work).await.unwrap_or_else(|_| {
+        Err(LoginError::Send(format!(
+            "the browser stopped answering: the login did not end within {} s",
+            bound.as_secs()
+        )))
+    })
+}
+
 async fn drive_in(
+    cdp: &Cdp,
+    authorization_url: &str,
+    redirect_uri: &str,
+    user: Option<&User>,
+    login: &LoginProfile,
+    how: How,
+) -> Result<AuthResponse, LoginError> {
+    bounded(
+        login,
+        drive_in_unbounded(cdp, authorization_url, redirect_uri, user, login, how),
+    )
+    .await
+}
+
+async fn drive_in_unbounded(
     cdp: &Cdp,
     authorization_url: &str,
     redirect_uri: &str,
@@ -1221,8 +1274,15 @@ async fn run_login(
     }
     let (tx, mut rx) = watch::channel(None);
     let trail: Trail = Arc::new(Mutex::new(Vec::new()));
+    // Listening before interception is enabled: a paused request whose event nobody
+    // heard would hold the page forever.
+    let events = page
+        .event_listener::<EventRequestPaused>()
+        .await
+        .map_err(cdp_err)?;
     let watcher = tokio::spawn(intercept(
         page.clone(),
+        events,
         redirect_uri.to_owned(),
         allowed,
         tx,
