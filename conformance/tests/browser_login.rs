@@ -210,8 +210,9 @@ fn main() -> ExitCode {
         println!("test browser_login ... SKIPPED: no chromium on PATH (install Debian's chromium)");
         return ExitCode::SUCCESS;
     }
-    // Every way out of this test kills the browsers it started.
+    // Every way out of this test kills the browsers it started (Ctrl-C and SIGTERM too).
     let _browsers = conformance::login::chrome::Guard;
+    rt.block_on(async { conformance::login::chrome::install_hooks() });
     // The whole-suite comparison is timing-sensitive under load (the bundled server's
     // 5 s tokens and 3 s sign-in block against logins through three screens) and takes
     // about ten minutes: it runs with BROWSER_LOGIN_FULL=1. By default a preflight login
@@ -297,7 +298,13 @@ fn main() -> ExitCode {
         ];
         let mut problems = Vec::new();
         for (what, script, steps) in runs {
+            let started = std::time::Instant::now();
             let r = suite(script, browser(steps)).await?;
+            println!(
+                "browser_login: {what}: {} scenarios in {:.0} s",
+                r.scenarios.len(),
+                started.elapsed().as_secs_f64()
+            );
             if let Err(e) = same_as(&form, &r, what, script) {
                 problems.push(e);
             }

@@ -617,10 +617,10 @@ async fn can_authenticate(w: &mut OAuthWorld, c: ClientParam) -> Check {
         // No way to obtain tokens for it: nothing to learn here; the scenario's own
         // steps say whether it applies.
         Err(m) if m.kind == crate::mismatch::Kind::NotApplicable => Ok(()),
-        Err(m) => Err(Mismatch::error(format!(
-            "[clients.{}] could not be shown to authenticate: obtaining tokens for it failed              before the token request: {}",
-            role.key(),
-            m.message()
+        Err(m) => Err(m.into_error().with_note(&format!(
+            "[clients.{}] could not be shown to authenticate: obtaining tokens for it failed \
+             before the token request",
+            role.key()
         ))),
         Ok(_) => match probe.last.as_ref() {
             Some(x) if x.status == 200 => Ok(()),
@@ -647,14 +647,16 @@ fn cannot_authenticate(client: &crate::target::Client, x: &Exchange) -> Mismatch
     } else {
         "it authenticated as the profile registers it"
     };
-    let mut m = Mismatch::error(format!(
-        "[clients.{}] cannot authenticate at the token endpoint, so this scenario, which \
-         needs it to, could not reach its check: its token request was refused ({}); {why}",
-        client.role.key(),
-        token_answer(x),
-    ));
-    m.exchange = Some(x.describe());
-    m
+    Mismatch::in_exchange(
+        format!(
+            "[clients.{}] to authenticate at the token endpoint, which this scenario needs \
+             to reach its check",
+            client.role.key()
+        ),
+        format!("its token request was refused ({}); {why}", token_answer(x)),
+        x,
+    )
+    .into_error()
 }
 
 #[given(expr = "the {client} client's secret has characters that form-urlencoding changes")]
