@@ -717,6 +717,19 @@ async fn intercept(
 /// the login ends there.
 const SETTLED: Duration = Duration::from_millis(1500);
 
+/// Whether the page has stayed the same (URL and text), loaded, for [`SETTLED`]:
+/// `idle` remembers since when it has looked as it does now.
+fn settled(idle: &mut Option<(String, tokio::time::Instant)>, st: &PageState) -> bool {
+    let seen = format!("{}\n{}", st.url, st.text);
+    match idle {
+        Some((s, since)) if *s == seen && st.complete => since.elapsed() >= SETTLED,
+        _ => {
+            *idle = Some((seen, tokio::time::Instant::now()));
+            false
+        }
+    }
+}
+
 /// What the page shows, as [`STATE_JS`] reports it.
 #[derive(Debug, Default, serde::Deserialize)]
 struct PageState {
@@ -1237,40 +1250,24 @@ async fn run_login(
     let cdp_err = |e: chromiumoxide::error::CdpError| LoginError::Send(format!("the browser: {e}"));
     let mut allowed = vec![origin_of(authorization_url)];
     allowed.extend(login.allowed_origins.iter().map(|o| origin_of(o)));
+    let pattern = |t: ResourceType, stage: RequestStage| {
+        RequestPattern::builder()
+            .url_pattern("*")
+            .resource_type(t)
+            .request_stage(stage)
+            .build()
+    };
     let mut patterns = vec![
-        RequestPattern::builder()
-            .url_pattern("*")
-            .resource_type(ResourceType::Document)
-            .request_stage(RequestStage::Request)
-            .build(),
-        RequestPattern::builder()
-            .url_pattern("*")
-            .resource_type(ResourceType::Document)
-            .request_stage(RequestStage::Response)
-            .build(),
-        // A login page's own requests (its sign-in `fetch`): only recorded.
-        RequestPattern::builder()
-            .url_pattern("*")
-            .resource_type(ResourceType::Fetch)
-            .request_stage(RequestStage::Response)
-            .build(),
-        RequestPattern::builder()
-            .url_pattern("*")
-            .resource_type(ResourceType::Xhr)
-            .request_stage(RequestStage::Response)
-            .build(),
+        pattern(ResourceType::Document, RequestStage::Request),
+        pattern(ResourceType::Document, RequestStage::Response),
+        // A login page's own requests (its sign-in `fetch`): recorded.
+        pattern(ResourceType::Fetch, RequestStage::Response),
+        pattern(ResourceType::Xhr, RequestStage::Response),
     ];
     if stop.is_some() {
         // To stop at a submission the page makes with its own request.
-        for t in [ResourceType::Fetch, ResourceType::Xhr] {
-            patterns.push(
-                RequestPattern::builder()
-                    .url_pattern("*")
-                    .resource_type(t)
-                    .request_stage(RequestStage::Request)
-                    .build(),
-            );
-        }
+        patterns.push(pattern(ResourceType::Fetch, RequestStage::Request));
+        patterns.push(pattern(ResourceType::Xhr, RequestStage::Request));
     }
     let (tx, mut rx) = watch::channel(None);
     let trail: Trail = Arc::new(Mutex::new(Vec::new()));
@@ -1358,33 +1355,21 @@ async fn run_login(
             let (key, action) = if user.is_none() {
                 // Nobody signs in: the login page (or an error page) is where it ends.
                 waited_for = "the authorization server to send the browser on".into();
-                let seen = format!("{}\n{}", st.url, st.text);
-                match &idle {
-                    Some((s, since)) if *s == seen && st.complete => {
-                        if since.elapsed() >= SETTLED {
-                            return Ok(usize::MAX);
-                        }
-                    }
-                    _ => idle = Some((seen, tokio::time::Instant::now())),
+                if settled(&mut idle, &st) {
+                    return Ok(usize::MAX);
                 }
                 (String::new(), None)
             } else if scripted && consent.is_none() {
                 waited_for =
                     "the page to move on after the scripted steps (a consent page, or the redirect to the client)"
                         .into();
-                let seen = format!("{}\n{}", st.url, st.text);
-                match &idle {
-                    Some((s, since)) if *s == seen && st.complete => {
-                        if since.elapsed() >= SETTLED {
-                            page_why = Some(
-                                "after the scripted steps the page offers no consent button \
-                                 and stopped changing"
-                                    .into(),
-                            );
-                            return Ok(usize::MAX);
-                        }
-                    }
-                    _ => idle = Some((seen, tokio::time::Instant::now())),
+                if settled(&mut idle, &st) {
+                    page_why = Some(
+                        "after the scripted steps the page offers no consent button and \
+                         stopped changing"
+                            .into(),
+                    );
+                    return Ok(usize::MAX);
                 }
                 (String::new(), None)
             } else if st.password {
@@ -1419,19 +1404,13 @@ async fn run_login(
                 (format!("consent {}", st.url), Some(click_js(&b)))
             } else {
                 waited_for = "a password field, a user-name field or a consent button".into();
-                let seen = format!("{}\n{}", st.url, st.text);
-                match &idle {
-                    Some((s, since)) if *s == seen && st.complete => {
-                        if since.elapsed() >= SETTLED {
-                            page_why = Some(
-                                "the page shows no password field, no user-name field and no \
-                                 consent button, and stopped changing"
-                                    .into(),
-                            );
-                            return Ok(usize::MAX);
-                        }
-                    }
-                    _ => idle = Some((seen, tokio::time::Instant::now())),
+                if settled(&mut idle, &st) {
+                    page_why = Some(
+                        "the page shows no password field, no user-name field and no consent \
+                         button, and stopped changing"
+                            .into(),
+                    );
+                    return Ok(usize::MAX);
                 }
                 (String::new(), None)
             };

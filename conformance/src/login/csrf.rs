@@ -37,6 +37,19 @@ pub enum ForgeError {
     Cannot(String),
 }
 
+/// The real login must end with a code, or there is nothing to forge.
+fn ended_with_code(probe: &AuthResponse) -> Result<(), ForgeError> {
+    if probe.to_client() && probe.get("code").is_some() {
+        return Ok(());
+    }
+    Err(ForgeError::Cannot(format!(
+        "the real login did not end with a code (ended {:?}, status {}, error {:?})",
+        probe.ended,
+        probe.status,
+        probe.get("error")
+    )))
+}
+
 /// Attempts the forgery; returns what the victim's user agent ended at.
 pub async fn forge(
     url: &str,
@@ -54,14 +67,7 @@ pub async fn forge(
         stop_before,
     };
     let (probe, _) = Browser::new(timeout)?.visit(get(), &visit(None)).await?;
-    if !probe.to_client() || probe.get("code").is_none() {
-        return Err(ForgeError::Cannot(format!(
-            "the real login did not end with a code (ended {:?}, status {}, error {:?})",
-            probe.ended,
-            probe.status,
-            probe.get("error")
-        )));
-    }
+    ended_with_code(&probe)?;
     let Some(last) = probe.submissions.checked_sub(1) else {
         return Err(ForgeError::Cannot(
             "the code came without any form submission, so there is no form to forge".into(),
@@ -169,14 +175,7 @@ pub async fn forge_in_browser(
 ) -> Result<AuthResponse, ForgeError> {
     use super::chrome::{self, SameSite};
     let probe = chrome::drive(url, redirect_uri, Some(user), login, true).await?;
-    if !probe.to_client() || probe.get("code").is_none() {
-        return Err(ForgeError::Cannot(format!(
-            "the real login did not end with a code (ended {:?}, status {}, error {:?})",
-            probe.ended,
-            probe.status,
-            probe.get("error")
-        )));
-    }
+    ended_with_code(&probe)?;
     let posts = probe.trail.iter().filter(|x| x.method == "POST").count();
     let Some(last) = posts.checked_sub(1) else {
         return Err(ForgeError::Cannot(
