@@ -4,7 +4,7 @@
 //! (p50, p99 over `--logins N` sequential preflight logins) and of the whole suite.
 //!
 //! `cargo run --release -p conformance --example login_bench -- [--logins N] [--json PATH]
-//! [--no-suite]`
+//! [--no-suite] [--slowest]` (`--slowest`: each suite's ten slowest scenarios)
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,8 @@ struct Row {
     suite_s: f64,
     failed: usize,
     errors: usize,
+    /// The slowest scenarios of the suite: (milliseconds, name).
+    slowest: Vec<(u64, String)>,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -77,6 +79,7 @@ async fn measure(
             suite_s: 0.0,
             failed: 0,
             errors: 0,
+            slowest: Vec::new(),
         });
     }
     // The whole suite, as the CLI runs it, on a fresh server.
@@ -94,8 +97,16 @@ async fn measure(
     let count = |f: fn(&conformance::report::Outcome) -> bool| {
         result.scenarios.iter().filter(|s| f(&s.outcome)).count()
     };
+    let mut slowest: Vec<(u64, String)> = result
+        .scenarios
+        .iter()
+        .map(|s| (s.duration_ms, s.name.clone()))
+        .collect();
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+    slowest.truncate(10);
     Ok(Row {
         what,
+        slowest,
         p50_ms: percentile(&times, 50.0),
         p99_ms: percentile(&times, 99.0),
         suite_s,
@@ -171,6 +182,14 @@ fn main() -> std::process::ExitCode {
             "failed": r.failed,
             "errors": r.errors,
         }));
+    }
+    if args.iter().any(|a| a == "--slowest") {
+        for r in &rows {
+            println!("slowest scenarios, {}:", r.what);
+            for (ms, name) in &r.slowest {
+                println!("  {ms:>7} ms  {name}");
+            }
+        }
     }
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&out).unwrap_or_default();

@@ -38,7 +38,7 @@ use chromiumoxide::cdp::browser_protocol::network::{
     CookieSameSite, ErrorReason, GetCookiesParams, ResourceType,
 };
 use chromiumoxide::cdp::browser_protocol::page::{
-    CaptureScreenshotFormat, EventWindowOpen, NavigateParams,
+    CaptureScreenshotFormat, EventLoadEventFired, EventWindowOpen, NavigateParams,
 };
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams,
@@ -68,7 +68,16 @@ struct Chromium {
     handler: tokio::task::JoinHandle<()>,
     /// A login found it broken, or its connection ended: not lent again.
     dead: Arc<std::sync::atomic::AtomicBool>,
+    /// A fresh browser context with a blank page, prepared while the last login ran
+    /// (a new context starts a renderer process: a good part of a login's time).
+    spare: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<Fresh, LoginError>>>>,
 }
+
+/// A browser context no page has used yet, and a blank page in it.
+type Fresh = (
+    chromiumoxide::cdp::browser_protocol::browser::BrowserContextId,
+    Page,
+);
 
 impl Drop for Chromium {
     fn drop(&mut self) {
@@ -181,7 +190,7 @@ pub fn executable() -> Option<PathBuf> {
 impl Chromium {
     async fn launch() -> Result<Self, LoginError> {
         let exe = executable().ok_or_else(|| {
-            LoginError::Send(
+            LoginError::Driver(
                 "[login] driver = \"browser\" needs chromium: none on PATH (install Debian's \
                  chromium, or set CHROMIUM to the executable)"
                     .to_owned(),
@@ -190,7 +199,7 @@ impl Chromium {
         let profile = tempfile::Builder::new()
             .prefix("oauth2-conformance-chromium-")
             .tempdir()
-            .map_err(|e| LoginError::Send(format!("cannot create a browser profile: {e}")))?
+            .map_err(|e| LoginError::Driver(format!("cannot create a browser profile: {e}")))?
             // Removed by hand once the browser is killed (`remove_profile`), never while
             // it may still write into it.
             .keep();
@@ -209,6 +218,21 @@ impl Chromium {
             // blocked.
             "--disable-popup-blocking",
             "--disable-sync",
+            // Several logins share a browser: none of their pages is throttled as a
+            // page in the background would be.
+            "--disable-background-timer-throttling",
+            "--disable-backgrounding-occluded-windows",
+            "--disable-renderer-backgrounding",
+            // Services a login never uses: less work per browser context (measured
+            // with scripts/bench: about a tenth of the CPU a login costs).
+            "--disable-component-update",
+            "--disable-default-apps",
+            "--disable-client-side-phishing-detection",
+            "--disable-hang-monitor",
+            "--disable-breakpad",
+            "--mute-audio",
+            "--disable-renderer-accessibility",
+            "--disable-features=Translate,OptimizationHints,MediaRouter,InterestFeedContentSuggestions,CertificateTransparencyComponentUpdater,AutofillServerCommunication",
             "--no-first-run",
             "--no-default-browser-check",
             "--remote-debugging-port=0",
@@ -224,7 +248,7 @@ impl Chromium {
             Ok(c) => c,
             Err(e) => {
                 remove_profile(&profile);
-                return Err(LoginError::Send(format!(
+                return Err(LoginError::Driver(format!(
                     "cannot start {}: {e}",
                     exe.display()
                 )));
@@ -255,7 +279,7 @@ impl Chromium {
                 forget_group(p);
             }
             remove_profile(&profile);
-            LoginError::Send(why)
+            LoginError::Driver(why)
         };
         let ws = match started {
             Ok(Some(ws)) => ws,
@@ -306,6 +330,7 @@ impl Chromium {
             profile,
             handler,
             dead,
+            spare: tokio::sync::Mutex::new(None),
         })
     }
 }
@@ -378,10 +403,10 @@ async fn lend() -> Result<Lent, LoginError> {
         .clone()
         .acquire_owned()
         .await
-        .map_err(|e| LoginError::Send(e.to_string()))?;
+        .map_err(|e| LoginError::Driver(e.to_string()))?;
     let i = pool.next.fetch_add(1, Ordering::Relaxed) % pool.slots.len().max(1);
     let Some(slot) = pool.slots.get(i) else {
-        return Err(LoginError::Send("no browser slot".to_owned()));
+        return Err(LoginError::Driver("no browser slot".to_owned()));
     };
     // Held while launching, so that the logins of one slot wait for one launch.
     let mut slot = slot.lock().await;
@@ -621,11 +646,16 @@ async fn intercept(
     end: watch::Sender<Option<End>>,
     trail: Trail,
     stop: Option<Arc<StopAt>>,
+    wake: Arc<Wake>,
 ) {
     while let Some(ev) = events.next().await {
         // The trail: every page, and what the page sends (its sign-in `fetch`); not the
         // requests a login app makes in the background to draw itself.
         let kept = ev.resource_type == ResourceType::Document || ev.request.method != "GET";
+        if kept {
+            // A page or a submission under way or answered: the login looks again.
+            wake.ring();
+        }
         if let (Some(code), true) = (ev.response_status_code, kept) {
             let x = exchange_of(&page, &ev, u16::try_from(code).unwrap_or(0)).await;
             if let Ok(mut t) = trail.lock() {
@@ -712,6 +742,43 @@ async fn intercept(
         }
     }
 }
+
+/// Rung when a login's page may have changed (a request or answer seen, a page
+/// loaded), so that the login looks at once rather than at its next poll; and when
+/// that last happened.
+struct Wake {
+    notify: tokio::sync::Notify,
+    last: Mutex<tokio::time::Instant>,
+}
+
+impl Wake {
+    fn new() -> Self {
+        Self {
+            notify: tokio::sync::Notify::new(),
+            last: Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    fn ring(&self) {
+        if let Ok(mut l) = self.last.lock() {
+            *l = tokio::time::Instant::now();
+        }
+        self.notify.notify_one();
+    }
+
+    /// How long nothing has happened on the page's network.
+    fn quiet_for(&self) -> Duration {
+        self.last.lock().map(|l| l.elapsed()).unwrap_or_default()
+    }
+}
+
+/// How long the page's network must stay quiet, after the answer to a submission,
+/// before the driver submits the same page again (a page's script needs a moment to
+/// move on after its `fetch` is answered).
+const QUIET: Duration = Duration::from_millis(300);
+
+/// How often a login looks at its page when nothing told it the page changed.
+const POLL: Duration = Duration::from_millis(50);
 
 /// How long a page the driver cannot act on must stay unchanged, once loaded, before
 /// the login ends there.
@@ -909,6 +976,8 @@ async fn scripted_step(
     user: &User,
     deadline: tokio::time::Instant,
     end: &watch::Receiver<Option<End>>,
+    answered: &(dyn Fn() -> bool + Sync),
+    wake: &Wake,
 ) -> Result<bool, String> {
     let mut idle: Option<(String, tokio::time::Instant)> = None;
     let until = (tokio::time::Instant::now() + Duration::from_secs(step.timeout.unwrap_or(10)))
@@ -918,7 +987,7 @@ async fn scripted_step(
         format!("(() => document.querySelector({s}) ? 'yes' : 'no')()")
     };
     loop {
-        if end.borrow().is_some() {
+        if end.borrow().is_some() || answered() {
             return Ok(false);
         }
         let st = state(page).await;
@@ -970,7 +1039,10 @@ async fn scripted_step(
         if tokio::time::Instant::now() >= until {
             return Err(step.describe());
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::select! {
+            () = wake.notify.notified() => {}
+            () = tokio::time::sleep(POLL) => {}
+        }
     }
 }
 
@@ -1043,7 +1115,7 @@ pub async fn submit_password(
         .rev()
         .find(|x| x.method == "POST")
         .cloned()
-        .ok_or_else(|| LoginError::Send("the password submission got no answer".to_owned()))
+        .ok_or_else(|| LoginError::Driver("the password submission got no answer".to_owned()))
 }
 
 /// A blank page in a browser context.
@@ -1055,10 +1127,48 @@ async fn blank_page(
         .url("about:blank")
         .browser_context_id(context.clone())
         .build()
-        .map_err(LoginError::Send)?;
+        .map_err(LoginError::Driver)?;
     cdp.new_page(params)
         .await
-        .map_err(|e| LoginError::Send(format!("the browser: {e}")))
+        .map_err(|e| LoginError::Driver(format!("the browser: {e}")))
+}
+
+/// A new browser context and a blank page in it.
+async fn new_context(cdp: &Cdp) -> Result<Fresh, LoginError> {
+    let context = cdp
+        .create_browser_context(CreateBrowserContextParams::default())
+        .await
+        .map_err(|e| LoginError::Driver(format!("the browser: {e}")))?;
+    match blank_page(cdp, &context).await {
+        Ok(page) => Ok((context, page)),
+        Err(e) => {
+            let _ = cdp.dispose_browser_context(context).await;
+            Err(e)
+        }
+    }
+}
+
+/// A fresh browser context for one login: the spare one `c` prepared (waited for if
+/// under way; a new one if it failed), else a new one.
+async fn fresh(c: &Arc<Chromium>) -> Result<Fresh, LoginError> {
+    let ready = c.spare.lock().await.take();
+    match ready {
+        Some(h) => match h.await {
+            Ok(Ok(f)) => Ok(f),
+            _ => new_context(&c.cdp).await,
+        },
+        None => new_context(&c.cdp).await,
+    }
+}
+
+/// Starts preparing `c`'s next fresh context, unless one is already under way: after a
+/// login, so that the preparation never competes with a login's own pages.
+async fn prepare(c: &Arc<Chromium>) {
+    let mut spare = c.spare.lock().await;
+    if spare.is_none() && !c.dead.load(Ordering::SeqCst) {
+        let next = c.clone();
+        *spare = Some(tokio::spawn(async move { new_context(&next.cdp).await }));
+    }
 }
 
 /// Several authorization requests in one browser context, one after another (the
@@ -1071,23 +1181,22 @@ pub async fn drive_sequence(
 ) -> Result<Vec<AuthResponse>, LoginError> {
     let mut lent = lend().await?;
     let Some(c) = lent.chromium.as_ref() else {
-        return Err(LoginError::Send("no browser".to_owned()));
+        return Err(LoginError::Driver("no browser".to_owned()));
     };
-    let cdp_err = |e: chromiumoxide::error::CdpError| LoginError::Send(format!("the browser: {e}"));
-    let context = c
-        .cdp
-        .create_browser_context(CreateBrowserContextParams::default())
-        .await
-        .map_err(cdp_err)?;
+    let (context, first) = fresh(c).await?;
+    let mut first = Some(first);
     let mut out = Vec::new();
     let mut result = Ok(());
     for (url, user) in visits {
-        let page = match blank_page(&c.cdp, &context).await {
-            Ok(p) => p,
-            Err(e) => {
-                result = Err(e);
-                break;
-            }
+        let page = match first.take() {
+            Some(p) => p,
+            None => match blank_page(&c.cdp, &context).await {
+                Ok(p) => p,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            },
         };
         let how = How {
             approve: true,
@@ -1108,8 +1217,10 @@ pub async fn drive_sequence(
         }
     }
     let _ = c.cdp.dispose_browser_context(context).await;
-    if matches!(&result, Err(LoginError::Send(_))) {
+    if matches!(&result, Err(LoginError::Driver(_))) {
         lent.broken = true;
+    } else {
+        prepare(c).await;
     }
     result.map(|()| out)
 }
@@ -1123,10 +1234,10 @@ async fn drive_to(
 ) -> Result<AuthResponse, LoginError> {
     let mut lent = lend().await?;
     let result = match lent.chromium.as_ref() {
-        Some(c) => drive_in(&c.cdp, authorization_url, redirect_uri, user, login, how).await,
-        None => Err(LoginError::Send("no browser".to_owned())),
+        Some(c) => drive_in(c, authorization_url, redirect_uri, user, login, how).await,
+        None => Err(LoginError::Driver("no browser".to_owned())),
     };
-    if matches!(&result, Err(LoginError::Send(_))) {
+    if matches!(&result, Err(LoginError::Driver(_))) {
         lent.broken = true;
     }
     result
@@ -1155,20 +1266,10 @@ pub async fn drive_until_post(
     };
     let mut lent = lend().await?;
     let result = match lent.chromium.as_ref() {
-        Some(c) => {
-            drive_in(
-                &c.cdp,
-                authorization_url,
-                redirect_uri,
-                Some(user),
-                login,
-                how,
-            )
-            .await
-        }
-        None => Err(LoginError::Send("no browser".to_owned())),
+        Some(c) => drive_in(c, authorization_url, redirect_uri, Some(user), login, how).await,
+        None => Err(LoginError::Driver("no browser".to_owned())),
     };
-    if matches!(&result, Err(LoginError::Send(_))) {
+    if matches!(&result, Err(LoginError::Driver(_))) {
         lent.broken = true;
     }
     let r = result?;
@@ -1185,7 +1286,7 @@ async fn bounded<T>(
 ) -> Result<T, LoginError> {
     let bound = Duration::from_secs(login.timeout.unwrap_or(30)) + Duration::from_secs(45);
     tokio::time::timeout(bound, work).await.unwrap_or_else(|_| {
-        Err(LoginError::Send(format!(
+        Err(LoginError::Driver(format!(
             "the browser stopped answering: the login did not end within {} s",
             bound.as_secs()
         )))
@@ -1193,7 +1294,7 @@ async fn bounded<T>(
 }
 
 async fn drive_in(
-    cdp: &Cdp,
+    c: &Arc<Chromium>,
     authorization_url: &str,
     redirect_uri: &str,
     user: Option<&User>,
@@ -1202,34 +1303,26 @@ async fn drive_in(
 ) -> Result<AuthResponse, LoginError> {
     bounded(
         login,
-        drive_in_unbounded(cdp, authorization_url, redirect_uri, user, login, how),
+        drive_in_unbounded(c, authorization_url, redirect_uri, user, login, how),
     )
     .await
 }
 
 async fn drive_in_unbounded(
-    cdp: &Cdp,
+    c: &Arc<Chromium>,
     authorization_url: &str,
     redirect_uri: &str,
     user: Option<&User>,
     login: &LoginProfile,
     how: How,
 ) -> Result<AuthResponse, LoginError> {
-    let cdp_err = |e: chromiumoxide::error::CdpError| LoginError::Send(format!("the browser: {e}"));
-    let context = cdp
-        .create_browser_context(CreateBrowserContextParams::default())
-        .await
-        .map_err(cdp_err)?;
-    let page = match blank_page(cdp, &context).await {
-        Ok(p) => p,
-        Err(e) => {
-            let _ = cdp.dispose_browser_context(context).await;
-            return Err(e);
-        }
-    };
+    let (context, page) = fresh(c).await?;
     let result = run_login(&page, authorization_url, redirect_uri, user, login, how).await;
     let _ = page.close().await;
-    let _ = cdp.dispose_browser_context(context).await;
+    let _ = c.cdp.dispose_browser_context(context).await;
+    if result.is_ok() {
+        prepare(c).await;
+    }
     result
 }
 
@@ -1247,7 +1340,8 @@ async fn run_login(
         stop,
         need_code,
     } = how;
-    let cdp_err = |e: chromiumoxide::error::CdpError| LoginError::Send(format!("the browser: {e}"));
+    let cdp_err =
+        |e: chromiumoxide::error::CdpError| LoginError::Driver(format!("the browser: {e}"));
     let mut allowed = vec![origin_of(authorization_url)];
     allowed.extend(login.allowed_origins.iter().map(|o| origin_of(o)));
     let pattern = |t: ResourceType, stage: RequestStage| {
@@ -1271,6 +1365,9 @@ async fn run_login(
     }
     let (tx, mut rx) = watch::channel(None);
     let trail: Trail = Arc::new(Mutex::new(Vec::new()));
+    // Rung when the page may have changed (a request or answer seen, a page loaded):
+    // the login looks at the page at once rather than at its next poll.
+    let wake = Arc::new(Wake::new());
     // Listening before interception is enabled: a paused request whose event nobody
     // heard would hold the page forever.
     let events = page
@@ -1285,6 +1382,7 @@ async fn run_login(
         tx,
         trail.clone(),
         stop.clone(),
+        wake.clone(),
     ));
     page.execute(EnableParams::builder().patterns(patterns).build())
         .await
@@ -1294,6 +1392,17 @@ async fn run_login(
     // A window the page opens (`window.open`, a form or link with a target) ends the
     // login: the driver signs in within this page only.
     let (popup_tx, popup_rx) = watch::channel::<Option<String>>(None);
+    let loads = match page.event_listener::<EventLoadEventFired>().await {
+        Ok(mut events) => {
+            let wake = wake.clone();
+            Some(tokio::spawn(async move {
+                while events.next().await.is_some() {
+                    wake.ring();
+                }
+            }))
+        }
+        Err(_) => None,
+    };
     let popups = match page.event_listener::<EventWindowOpen>().await {
         Ok(mut events) => Some(tokio::spawn(async move {
             if let Some(ev) = events.next().await {
@@ -1317,14 +1426,45 @@ async fn run_login(
         // steps signed in, and a field still on screen is the page's own business (its
         // request may be under way).
         let mut scripted = false;
+        let posts = || {
+            trail
+                .lock()
+                .map(|t| t.iter().filter(|x| x.method == "POST").count())
+                .unwrap_or(0)
+        };
+        // With `first_submission`, the number of answered POSTs before the password was
+        // submitted: one more is the answer to it.
+        let posts_before = AtomicUsize::new(usize::MAX);
+        let answered = || {
+            let b = posts_before.load(Ordering::SeqCst);
+            b != usize::MAX && posts() > b
+        };
         if let (Some(steps), Some(user)) = (login.steps.as_ref().filter(|s| !s.is_empty()), user) {
             scripted = true;
             for step in steps {
-                match scripted_step(page, step, user, deadline, &rx).await {
+                // The step that fills the password starts the submission whose answer
+                // a `first_submission` login ends on (the click may be a later step).
+                if first_submission
+                    && step
+                        .fill
+                        .as_ref()
+                        .is_some_and(|f| f[1].contains("{password}"))
+                {
+                    let _ = posts_before.compare_exchange(
+                        usize::MAX,
+                        posts(),
+                        Ordering::SeqCst,
+                        Ordering::SeqCst,
+                    );
+                }
+                match scripted_step(page, step, user, deadline, &rx, &answered, &wake).await {
                     Ok(true) => return Ok(usize::MAX),
                     Ok(false) => {}
                     Err(_) if step.optional => {}
                     Err(what) => return Err(what),
+                }
+                if answered() {
+                    return Ok(usize::MAX);
                 }
             }
         }
@@ -1332,7 +1472,8 @@ async fn run_login(
         // A page the driver cannot act on (an error page), unchanged for a while once
         // loaded, ends the login as it ends the form driver's.
         let mut idle: Option<(String, tokio::time::Instant)> = None;
-        let mut posts_before: Option<usize> = None;
+        let trail_len = || trail.lock().map(|t| t.len()).unwrap_or(0);
+        let mut last_action: Option<(String, usize, tokio::time::Instant)> = None;
         loop {
             if rx.borrow().is_some() {
                 return Ok(acted.values().sum::<usize>());
@@ -1340,11 +1481,8 @@ async fn run_login(
             if popup_rx.borrow().is_some() {
                 return Ok(usize::MAX);
             }
-            let posts = trail
-                .lock()
-                .map(|t| t.iter().filter(|x| x.method == "POST").count())
-                .unwrap_or(0);
-            if posts_before.is_some_and(|b| posts > b) {
+            let posts = posts();
+            if answered() {
                 return Ok(usize::MAX);
             }
             if tokio::time::Instant::now() >= deadline {
@@ -1414,9 +1552,24 @@ async fn run_login(
                 }
                 (String::new(), None)
             };
+            // The same page again soon after acting on it: it may still be moving on
+            // (its submission under way, or answered a moment ago). Acted on again
+            // only once the answer came and the network stayed quiet, or after a
+            // while with no answer at all (a click that did nothing).
+            let too_soon = last_action.as_ref().is_some_and(|(k, len, at)| {
+                *k == key
+                    && (wake.quiet_for() < QUIET || (trail_len() <= *len && at.elapsed() < SETTLED))
+            });
+            let action = action.filter(|_| !too_soon);
             if let Some(js) = action {
+                last_action = Some((key.clone(), trail_len(), tokio::time::Instant::now()));
                 if first_submission && key.starts_with("password ") {
-                    posts_before = Some(posts);
+                    let _ = posts_before.compare_exchange(
+                        usize::MAX,
+                        posts,
+                        Ordering::SeqCst,
+                        Ordering::SeqCst,
+                    );
                 }
                 let n = acted.entry(key).or_default();
                 if *n >= 3 {
@@ -1432,13 +1585,17 @@ async fn run_login(
                 *n += 1;
                 eval_string(page, js).await;
             }
-            let _ = tokio::time::timeout(Duration::from_millis(100), rx.changed()).await;
+            tokio::select! {
+                _ = rx.changed() => {}
+                () = wake.notify.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+            }
         }
     };
     let outcome = tokio::time::timeout_at(deadline + Duration::from_millis(500), outcome).await;
     navigation.abort();
-    if let Some(p) = popups {
-        p.abort();
+    for task in [popups, loads].into_iter().flatten() {
+        task.abort();
     }
     if let Some(url) = popup_rx.borrow().clone() {
         if rx.borrow().is_none() {
@@ -1446,8 +1603,11 @@ async fn run_login(
             return Err(LoginError::Popup(url));
         }
     }
-    // Let the last response reach the trail.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Let the last response reach the trail (when the interception ended the login,
+    // everything before the end is in it already).
+    if rx.borrow().is_none() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let end = rx.borrow().clone();
     watcher.abort();
     if let Some(stop) = &stop {

@@ -98,7 +98,7 @@ pub async fn forge(
         forged = forged.header("cookie", cookies);
     }
     let action = forged.url.clone();
-    let http = Http::new(timeout).map_err(|e| LoginError::Send(e.to_string()))?;
+    let http = Http::new(timeout).map_err(|e| LoginError::Driver(e.to_string()))?;
     let x = http
         .send(forged)
         .await
@@ -207,7 +207,7 @@ pub async fn forge_in_browser(
             .join("; ")
     };
     let cross_site = jar(&[SameSite::None]);
-    let http = Http::new(timeout).map_err(|e| LoginError::Send(e.to_string()))?;
+    let http = Http::new(timeout).map_err(|e| LoginError::Driver(e.to_string()))?;
     let send = |out: Outgoing| {
         let http = &http;
         async move {

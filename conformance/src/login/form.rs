@@ -93,9 +93,13 @@ impl AuthResponse {
 /// Why the driver could not get an authorization response.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LoginError {
-    /// The cookie client could not be built, or a request got no response.
+    /// A request of the login got no response.
     #[error("{0}")]
     Send(String),
+    /// The driver itself failed, not the target: the browser could not be started or
+    /// stopped answering, or an HTTP client could not be built.
+    #[error("{0}")]
+    Driver(String),
     /// The login page has no form in its HTML, only scripts.
     #[error(
         "the page builds its form with JavaScript: use driver = \"browser\" in [login] (the login page {0} has no <form> in its HTML, only scripts)"
@@ -208,6 +212,28 @@ pub enum LoginError {
     TooManySteps(String),
 }
 
+impl LoginError {
+    /// Whether the login failed for a reason of the driver or the profile (the browser
+    /// broke, the page needs the other driver, the page cannot be driven, the login
+    /// goes on at an origin the profile does not allow, a field or button the profile
+    /// names is missing), not for an answer of the target that breaks a requirement: a
+    /// scenario it stops could not reach its check.
+    pub fn is_driver_side(&self) -> bool {
+        matches!(
+            self,
+            Self::Driver(_)
+                | Self::NeedsScript(_)
+                | Self::Browser { .. }
+                | Self::BrowserStopped { .. }
+                | Self::Popup(_)
+                | Self::BrowserLeft(_)
+                | Self::LeftSite(_)
+                | Self::NoButton { .. }
+                | Self::MissingField { .. }
+        )
+    }
+}
+
 /// Whether `location` is the client's redirection URI (any port for loopback IPs).
 pub fn is_client_redirect(location: &str, redirect_uri: &str) -> bool {
     let base = redirect_uri
@@ -306,7 +332,7 @@ pub struct Browser {
 impl Browser {
     /// A fresh user agent: no cookies, redirects not followed.
     pub fn new(timeout: Duration) -> Result<Self, LoginError> {
-        let http = Http::with_cookies(timeout).map_err(|e| LoginError::Send(e.to_string()))?;
+        let http = Http::with_cookies(timeout).map_err(|e| LoginError::Driver(e.to_string()))?;
         Ok(Self { http })
     }
 

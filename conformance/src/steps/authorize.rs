@@ -199,11 +199,16 @@ async fn run_authorization(w: &mut OAuthWorld, a: Authorization<'_>) -> Check {
     Ok(())
 }
 
+/// A login that did not lead back to the client: a failure when the target's answer
+/// stopped it, an error when the driver or the profile did (the scenario could not
+/// reach its check).
 pub(crate) fn login_failed(e: crate::login::LoginError) -> Mismatch {
-    Mismatch::new(
+    let driver_side = e.is_driver_side();
+    let m = Mismatch::new(
         "the login page to lead back to the client's redirect URI",
         e.to_string(),
-    )
+    );
+    if driver_side { m.into_error() } else { m }
 }
 
 /// Remembers what the user agent saw.
@@ -724,6 +729,39 @@ fn last_of(r: &AuthResponse) -> Result<&Exchange, Mismatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A login the driver or the profile stopped is an error (the check was not
+    /// reached); one the target's answer stopped stays a failure.
+    #[test]
+    fn login_failures_by_side() {
+        use crate::login::LoginError;
+        use crate::mismatch::Kind;
+        let driver = [
+            LoginError::Driver("the browser stopped answering".into()),
+            LoginError::NeedsScript("http://as.example/login".into()),
+            LoginError::Popup("http://as.example/popup".into()),
+            LoginError::BrowserLeft("http://idp.example/".into()),
+            LoginError::LeftSite("http://idp.example/".into()),
+            LoginError::BrowserStopped {
+                url: "http://as.example/".into(),
+                why: "no field".into(),
+                excerpt: String::new(),
+                screenshot: None,
+            },
+        ];
+        for e in driver {
+            let what = e.to_string();
+            assert_eq!(login_failed(e).kind, Kind::Error, "{what}");
+        }
+        let target = [
+            LoginError::Send("the connection closed before a response came".into()),
+            LoginError::Rejected("http://as.example/login".into()),
+        ];
+        for e in target {
+            let what = e.to_string();
+            assert_eq!(login_failed(e).kind, Kind::Failed, "{what}");
+        }
+    }
 
     /// Verifiers of any length use only unreserved characters.
     #[test]
