@@ -802,6 +802,9 @@ fn settled(idle: &mut Option<(String, tokio::time::Instant)>, st: &PageState) ->
 struct PageState {
     url: String,
     complete: bool,
+    /// The document is parsed (not `loading`): every field and button of the HTML is
+    /// in the DOM.
+    parsed: bool,
     password: bool,
     username: bool,
     buttons: Vec<String>,
@@ -819,6 +822,7 @@ const STATE_JS: &str = r#"(() => {
   return JSON.stringify({
     url: location.href,
     complete: document.readyState === 'complete',
+    parsed: document.readyState !== 'loading',
     password: inputs.some(i => i.type === 'password'),
     username: inputs.some(i => ['text', 'email', ''].includes(i.type) || i.autocomplete === 'username'),
     buttons,
@@ -1560,7 +1564,9 @@ async fn run_login(
                 *k == key
                     && (wake.quiet_for() < QUIET || (trail_len() <= *len && at.elapsed() < SETTLED))
             });
-            let action = action.filter(|_| !too_soon);
+            // A page still being parsed may not have its buttons yet: acted on once
+            // parsed, so that its submit button (and the value it sends) is there.
+            let action = action.filter(|_| st.parsed && !too_soon);
             if let Some(js) = action {
                 last_action = Some((key.clone(), trail_len(), tokio::time::Instant::now()));
                 if first_submission && key.starts_with("password ") {
