@@ -213,10 +213,9 @@ fn main() -> ExitCode {
     // Every way out of this test kills the browsers it started (Ctrl-C and SIGTERM too).
     let _browsers = conformance::login::chrome::Guard;
     rt.block_on(async { conformance::login::chrome::install_hooks() });
-    // The whole-suite comparison is timing-sensitive under load (the bundled server's
-    // 5 s tokens and 3 s sign-in block against logins through three screens) and takes
-    // about ten minutes: it runs with BROWSER_LOGIN_FULL=1. By default a preflight login
-    // through each login UI, in automatic and scripted mode, is checked.
+    // The whole-suite comparison takes about seven minutes on two cores: it runs with
+    // BROWSER_LOGIN_FULL=1, which `.ci/run` sets. By default (a local `cargo test`) a
+    // preflight login through each login UI, in automatic and scripted mode, is checked.
     if std::env::var_os("BROWSER_LOGIN_FULL").is_none() {
         println!(
             "browser_login: the whole-suite comparison is NOT run (set BROWSER_LOGIN_FULL=1); checking preflight logins only"
