@@ -231,22 +231,41 @@ impl Conn {
             self.addr,
             String::from_utf8_lossy(&req.target)
         );
-        let http = self.http.get_or_insert_with(|| {
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(EXCHANGE_TIMEOUT)
-                .pool_max_idle_per_host(1)
-                .build()
-                .unwrap()
-        });
-        let mut rb = http.request(method, url).body(req.body.clone());
-        for (k, v) in &req.headers {
-            rb = rb.header(
-                k.as_str(),
-                reqwest::header::HeaderValue::from_bytes(v).unwrap(),
-            );
+        let mut sent = None;
+        // Twice at most, as the raw path does: a kept-alive connection the server had
+        // closed just as the request went out is no answer of the server's; once more
+        // on a new connection.
+        for _ in 0..2 {
+            let reused = self.http.is_some();
+            let http = self.http.get_or_insert_with(|| {
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .timeout(EXCHANGE_TIMEOUT)
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .unwrap()
+            });
+            let mut rb = http
+                .request(method.clone(), url.clone())
+                .body(req.body.clone());
+            for (k, v) in &req.headers {
+                rb = rb.header(
+                    k.as_str(),
+                    reqwest::header::HeaderValue::from_bytes(v).unwrap(),
+                );
+            }
+            let r = rb.send().await;
+            if r.is_err() && reused {
+                self.http = None;
+                continue;
+            }
+            sent = Some(r);
+            break;
         }
-        match rb.send().await {
+        let Some(sent) = sent else {
+            return WireResponse::default();
+        };
+        match sent {
             Ok(r) => {
                 let status = r.status().as_u16();
                 let headers = r
