@@ -68,10 +68,52 @@ pub fn redact_body(body: &str) -> String {
         v.to_string()
     } else if body.contains('=') && !body.contains('<') && !body.contains(' ') {
         redact_query(body)
+    } else if let Some(parts) = redact_multipart(body) {
+        parts
     } else {
         redact_text(body)
     };
     scrub(&out).0
+}
+
+/// Redacts the values of the secret parts of a `multipart/form-data` body (a part whose
+/// `Content-Disposition` names a secret parameter); `None` when the body is not one.
+fn redact_multipart(body: &str) -> Option<String> {
+    if !body
+        .to_ascii_lowercase()
+        .contains("content-disposition: form-data")
+    {
+        return None;
+    }
+    let mut out = Vec::new();
+    // 0: outside a secret part; 1: in its headers; 2: in its value.
+    let mut state = 0;
+    for line in body.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\r', '\n']);
+        if bare.starts_with("--") {
+            state = 0;
+        } else if state == 0 {
+            let lower = bare.to_ascii_lowercase();
+            if let Some(name) = lower
+                .strip_prefix("content-disposition: form-data;")
+                .and_then(|r| r.split("name=\"").nth(1))
+                .and_then(|r| r.split('"').next())
+            {
+                if is_secret(name) {
+                    state = 1;
+                }
+            }
+        } else if state == 1 && bare.is_empty() {
+            out.push(line.to_owned());
+            out.push(format!("[redacted]{}", &line[bare.len()..]));
+            state = 2;
+            continue;
+        }
+        if state != 2 {
+            out.push(line.to_owned());
+        }
+    }
+    Some(out.concat())
 }
 
 /// Redacts the value of every secret parameter (`code=...`, `access_token=...`) that
@@ -205,6 +247,25 @@ pub fn scrub(text: &str) -> (String, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The secret parts of a multipart body (a token sent as form data) and the secret
+    /// members of a login page's JSON submission are redacted.
+    #[test]
+    fn multipart_and_json_submissions_are_redacted() {
+        let body = "--b7\r\nContent-Disposition: form-data; name=\"access_token\"\r\n\r\ntok-s3cr3t-41\r\n--b7\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nkept\r\n--b7--\r\n";
+        let out = redact_body(body);
+        assert!(!out.contains("tok-s3cr3t-41"), "{out}");
+        assert!(
+            out.contains("[redacted]") && out.contains("kept") && out.contains("--b7--"),
+            "{out}"
+        );
+        let json = r#"{"username":"alice","password":"pw-s3cr3t-42"}"#;
+        let out = redact_body(json);
+        assert!(
+            !out.contains("pw-s3cr3t-42") && out.contains("alice"),
+            "{out}"
+        );
+    }
 
     /// A redirect body that repeats the Location URL, as Koa and Express write it, keeps
     /// no code, whether the URL is written raw or HTML-escaped, and witnessed secrets are

@@ -49,7 +49,7 @@ use tokio::io::AsyncBufReadExt as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use super::form::{AuthResponse, Ended, LoginError, is_client_redirect, response_params};
-use crate::http::{Exchange, excerpt, redact_body, redact_query, redact_url};
+use crate::http::{Exchange, excerpt, redact_body, redact_url};
 use crate::target::User;
 use crate::target::profile::{LoginProfile, LoginStep};
 
@@ -626,7 +626,8 @@ async fn exchange_of(page: &Page, ev: &EventRequestPaused, status: u16) -> Excha
         method: ev.request.method.clone(),
         url: redact_url(&ev.request.url),
         request_headers: Vec::new(),
-        request_body: post.map(|p| redact_query(&p)),
+        // A login's own `fetch` posts JSON as often as a form: each redacted as what it is.
+        request_body: post.map(|p| redact_body(&p)),
         status,
         headers,
         body,
@@ -885,7 +886,15 @@ fn fill_js(
 /// The button rules of the form driver: the profile's `approve_button`, else a button
 /// named like approving (or, to deny, like refusing).
 fn choose_button(buttons: &[String], login: &LoginProfile, approve: bool) -> Option<String> {
-    let lower: Vec<String> = buttons.iter().map(|b| b.to_lowercase()).collect();
+    // Whole words, as the form driver matches them: "no" is not the "no" in "another".
+    let words_of = |b: &String| -> Vec<String> {
+        b.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let lower: Vec<Vec<String>> = buttons.iter().map(words_of).collect();
     if approve {
         if let Some(want) = &login.approve_button {
             return buttons
@@ -904,13 +913,13 @@ fn choose_button(buttons: &[String], login: &LoginProfile, approve: bool) -> Opt
         ];
         WORDS
             .iter()
-            .find_map(|w| lower.iter().position(|b| b.contains(w)))
+            .find_map(|w| lower.iter().position(|b| b.iter().any(|x| x == w)))
             .and_then(|i| buttons.get(i).cloned())
     } else {
         const WORDS: [&str; 5] = ["deny", "cancel", "reject", "decline", "no"];
         WORDS
             .iter()
-            .find_map(|w| lower.iter().position(|b| b == w || b.contains(w)))
+            .find_map(|w| lower.iter().position(|b| b.iter().any(|x| x == w)))
             .and_then(|i| buttons.get(i).cloned())
     }
 }
@@ -1424,6 +1433,7 @@ async fn run_login(
         })
     };
     let mut page_why: Option<String> = None;
+    let mut no_deny = false;
     let outcome = async {
         let mut waited_for = "the login page".to_owned();
         // After scripted steps the automatic rules only answer a consent page: the
@@ -1501,6 +1511,15 @@ async fn run_login(
                     return Ok(usize::MAX);
                 }
                 (String::new(), None)
+            } else if scripted
+                && consent.is_none()
+                && !approve
+                && st.parsed
+                && choose_button(&st.buttons, login, true).is_some()
+            {
+                // Asked to deny at a consent page that can only approve.
+                no_deny = true;
+                return Ok(usize::MAX);
             } else if scripted && consent.is_none() {
                 waited_for =
                     "the page to move on after the scripted steps (a consent page, or the redirect to the client)"
@@ -1544,6 +1563,10 @@ async fn run_login(
             } else if let Some(b) = consent {
                 waited_for = "the redirect to the client after the consent".into();
                 (format!("consent {}", st.url), Some(click_js(&b)))
+            } else if !approve && st.parsed && choose_button(&st.buttons, login, true).is_some() {
+                // Asked to deny at a consent page that can only approve.
+                no_deny = true;
+                return Ok(usize::MAX);
             } else {
                 waited_for = "a password field, a user-name field or a consent button".into();
                 if settled(&mut idle, &st) {
@@ -1662,6 +1685,16 @@ async fn run_login(
             });
             Err(stopped(page, why).await)
         }
+        None if settled && no_deny => Ok(AuthResponse {
+            ended: Ended::NoDeny,
+            status: trail.last().map_or(0, |x| x.status),
+            location: String::new(),
+            params: BTreeMap::new(),
+            names: Vec::new(),
+            trail,
+            request_url: authorization_url.to_owned(),
+            submissions: 0,
+        }),
         None if settled => Ok(AuthResponse {
             ended: Ended::Page,
             status: trail.last().map_or(0, |x| x.status),
@@ -1763,5 +1796,13 @@ mod tests {
         );
         assert_eq!(choose_button(&b, &login, false).as_deref(), Some("Deny"));
         assert_eq!(choose_button(&["Next".to_owned()], &login, true), None);
+        // Whole words only: "another" holds "no", and is no refusal.
+        let b = vec!["Use another account".to_owned(), "Continue".to_owned()];
+        assert_eq!(choose_button(&b, &login, false), None);
+        assert_eq!(choose_button(&b, &login, true).as_deref(), Some("Continue"));
+        assert_eq!(
+            choose_button(&["No".to_owned(), "Yes".to_owned()], &login, false).as_deref(),
+            Some("No")
+        );
     }
 }

@@ -27,6 +27,9 @@ pub enum Ended {
     Page,
     /// A form the driver was told not to submit.
     Stopped,
+    /// The user was to deny, and the consent page offers a button to approve and none
+    /// to deny: the driver cannot refuse there (nothing was submitted).
+    NoDeny,
 }
 
 /// What the user agent saw of an authorization request: the redirect that ended it (to
@@ -443,6 +446,18 @@ impl Browser {
                         });
                     }
                 }
+                if found.is_none()
+                    && !visit.approve
+                    && page_forms
+                        .iter()
+                        .any(|f| pick_button(f, visit.login, true).is_some())
+                {
+                    // Asked to deny at a consent form that can only approve.
+                    return Ok((
+                        end(Ended::NoDeny, x.status, String::new(), trail, submissions),
+                        None,
+                    ));
+                }
                 found.map(|form| submit(&url, form, None, visit.login, visit.approve))
             };
             let Some(submission) = submission else {
@@ -504,7 +519,7 @@ pub async fn drive(
     match r.ended {
         Ended::Client => Ok(r),
         Ended::OtherSite => Err(LoginError::LeftSite(redact_url(&r.location))),
-        Ended::Page | Ended::Stopped => Err(match last {
+        Ended::Page | Ended::Stopped | Ended::NoDeny => Err(match last {
             Some(x) if x.status == 200 && builds_form_by_script(&x.body) => {
                 LoginError::NeedsScript(redact_url(&x.url))
             }

@@ -178,8 +178,16 @@ async fn run_authorization(w: &mut OAuthWorld, a: Authorization<'_>) -> Check {
             .map_err(login_failed)?
             .0
     };
+    let no_deny = resp.ended == Ended::NoDeny;
     record(w, resp);
     w.code = None;
+    if no_deny {
+        return Err(Mismatch::not_applicable(
+            "the user is to deny the request, and the consent page offers a button to approve \
+             and none to deny (by the deny words, or [login] approve_button): the target gives \
+             the user no way to refuse there",
+        ));
+    }
     if let Some(code) = w
         .auth_response
         .as_ref()
@@ -231,6 +239,7 @@ fn answer_of(r: &AuthResponse) -> String {
         Ended::OtherSite => "a redirect to another site".to_owned(),
         Ended::Page => "a page without a redirect to the client (an error page)".to_owned(),
         Ended::Stopped => "a form asking for the user's input".to_owned(),
+        Ended::NoDeny => "a consent page with no way to deny".to_owned(),
     }
 }
 

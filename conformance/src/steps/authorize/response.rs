@@ -183,6 +183,9 @@ async fn refused_page_or_invalid_request(w: &mut OAuthWorld) -> Check {
             "a form asking for the user's input",
             x,
         )),
+        Ended::NoDeny => Err(Mismatch::error(
+            "the consent page offers no way to deny, so the request could not be refused",
+        )),
     }
 }
 
