@@ -1504,6 +1504,11 @@ async fn run_login(
             }
             let st = state(page).await;
             let consent = choose_button(&st.buttons, login, approve);
+            // Asked to deny at a (parsed) consent page that can only approve.
+            let cannot_deny = !approve
+                && consent.is_none()
+                && st.parsed
+                && choose_button(&st.buttons, login, true).is_some();
             let (key, action) = if user.is_none() {
                 // Nobody signs in: the login page (or an error page) is where it ends.
                 waited_for = "the authorization server to send the browser on".into();
@@ -1511,13 +1516,7 @@ async fn run_login(
                     return Ok(usize::MAX);
                 }
                 (String::new(), None)
-            } else if scripted
-                && consent.is_none()
-                && !approve
-                && st.parsed
-                && choose_button(&st.buttons, login, true).is_some()
-            {
-                // Asked to deny at a consent page that can only approve.
+            } else if scripted && cannot_deny {
                 no_deny = true;
                 return Ok(usize::MAX);
             } else if scripted && consent.is_none() {
@@ -1563,8 +1562,7 @@ async fn run_login(
             } else if let Some(b) = consent {
                 waited_for = "the redirect to the client after the consent".into();
                 (format!("consent {}", st.url), Some(click_js(&b)))
-            } else if !approve && st.parsed && choose_button(&st.buttons, login, true).is_some() {
-                // Asked to deny at a consent page that can only approve.
+            } else if cannot_deny {
                 no_deny = true;
                 return Ok(usize::MAX);
             } else {
@@ -1685,18 +1683,8 @@ async fn run_login(
             });
             Err(stopped(page, why).await)
         }
-        None if settled && no_deny => Ok(AuthResponse {
-            ended: Ended::NoDeny,
-            status: trail.last().map_or(0, |x| x.status),
-            location: String::new(),
-            params: BTreeMap::new(),
-            names: Vec::new(),
-            trail,
-            request_url: authorization_url.to_owned(),
-            submissions: 0,
-        }),
         None if settled => Ok(AuthResponse {
-            ended: Ended::Page,
+            ended: if no_deny { Ended::NoDeny } else { Ended::Page },
             status: trail.last().map_or(0, |x| x.status),
             location: String::new(),
             params: BTreeMap::new(),
