@@ -148,19 +148,7 @@ impl TestServer {
 
 /// application/x-www-form-urlencoded encoding of one value, as RFC 6749 §2.3.1 requires
 /// for Basic credentials.
-pub fn form_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+pub use oauth2_fuzz::form_encode;
 
 /// A response read whole.
 #[derive(Debug)]
@@ -202,17 +190,7 @@ impl Reply {
 pub const REALM: &str = "reference-server";
 
 /// How a request authenticates the client (RFC 6749 §2.3).
-#[derive(Debug, Clone, Copy)]
-pub enum Auth<'a> {
-    /// HTTP Basic with the form-urlencoded id and secret (`client_secret_basic`).
-    Basic(&'a str, &'a str),
-    /// `client_id` and `client_secret` in the body (`client_secret_post`).
-    Post(&'a str, &'a str),
-    /// `client_id` only in the body (`none`, a public client).
-    Public(&'a str),
-    /// No client credentials at all.
-    Nothing,
-}
+pub use oauth2_fuzz::Auth;
 
 /// basic-client, authenticating as registered (client_secret_basic).
 pub const BASIC: Auth<'static> = Auth::Basic(BASIC_ID, BASIC_SECRET);
@@ -225,13 +203,14 @@ pub const SECOND: Auth<'static> = Auth::Basic(SECOND_ID, SECOND_SECRET);
 /// service-client, authenticating as registered (client_secret_basic).
 pub const SERVICE: Auth<'static> = Auth::Basic(SERVICE_ID, SERVICE_SECRET);
 
-impl Auth<'_> {
+/// Client authentication applied to a reqwest request.
+pub trait ApplyAuth {
     /// Adds the credentials to a request and sends `form` as its body.
-    pub fn apply(
-        &self,
-        rb: reqwest::RequestBuilder,
-        form: &[(&str, &str)],
-    ) -> reqwest::RequestBuilder {
+    fn apply(&self, rb: reqwest::RequestBuilder, form: &[(&str, &str)]) -> reqwest::RequestBuilder;
+}
+
+impl ApplyAuth for Auth<'_> {
+    fn apply(&self, rb: reqwest::RequestBuilder, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
         let mut pairs: Vec<(String, String)> = form
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

@@ -7,12 +7,12 @@
 //! Every answer must be spec-shaped and below 500, and every batch of requests that
 //! changed nothing on purpose must leave the database digest as it was.
 
-mod build;
-mod case;
+//! The generator is the `oauth2-fuzz` crate, shared with `oauth2-conformance fuzz`;
+//! this test adds what only a test next to the database can check: the server's exact
+//! answer shapes ([`oracle`]) and the database digest ([`digest`]).
+
 mod digest;
-mod mutate;
 mod oracle;
-mod pool;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -23,13 +23,167 @@ use proptest::test_runner::{
 };
 use sqlx::SqlitePool;
 
-use crate::common::wire::{Conn, WireResponse};
+use oauth2_fuzz::case::{self, Case};
+use oauth2_fuzz::pool::CodeSlot;
+use oauth2_fuzz::spec::{Client, Endpoints, LoginForm, Method, Spec, User};
+use oauth2_fuzz::{Built, Cred, Pool, build};
+
+use crate::common::wire::{Conn, WireRequest, WireResponse};
 use crate::common::*;
-use build::{Built, build};
-use case::Case;
+use crate::login::{BASIC_CALLBACK, PUBLIC_CALLBACK, s256};
 use digest::{Counts, Digest};
 use oracle::{Endpoint, Outcome};
-use pool::Pool;
+
+/// The fixtures as the generator sees them. Slots: 0 basic-client, 1 post-client,
+/// 2 public-client, 3 second-client (a secret form-encoding changes), 4 service-client.
+fn spec() -> Spec {
+    let client =
+        |id: &str, secret: Option<&str>, method, redirect: Option<&str>, scope: Option<&str>| {
+            Client {
+                id: id.into(),
+                secret: secret.map(Into::into),
+                method,
+                redirect_uri: redirect.map(Into::into),
+                scope: scope.map(Into::into),
+                pkce: method == Method::None,
+            }
+        };
+    // Generated sign-ins and password grants (wrong passwords among them) are bob's;
+    // the pool is refilled with alice's, so the brute-force throttle never blocks it.
+    let bob = User {
+        username: BOB.into(),
+        password: BOB_PASSWORD.into(),
+    };
+    Spec {
+        endpoints: Endpoints {
+            token: Some("/oauth/token".into()),
+            authorize: Some("/oauth/authorize".into()),
+            revoke: Some("/oauth/revoke".into()),
+            introspect: Some("/oauth/introspect".into()),
+            resource: Some("/api/me".into()),
+            metadata: Some("/.well-known/oauth-authorization-server".into()),
+        },
+        clients: vec![
+            client(
+                BASIC_ID,
+                Some(BASIC_SECRET),
+                Method::Basic,
+                Some(BASIC_CALLBACK),
+                Some("profile"),
+            ),
+            client(POST_ID, Some(POST_SECRET), Method::Post, None, None),
+            client(PUBLIC_ID, None, Method::None, Some(PUBLIC_CALLBACK), None),
+            client(SECOND_ID, Some(SECOND_SECRET), Method::Basic, None, None),
+            client(SERVICE_ID, Some(SERVICE_SECRET), Method::Basic, None, None),
+        ],
+        users: vec![bob.clone()],
+        login: Some(LoginForm {
+            csrf_cookie: "oauth_csrf".into(),
+            user: bob,
+        }),
+        unknown_paths: [
+            "/",
+            "/nope",
+            "/oauth",
+            "/oauth/tokens",
+            "/api/me/x",
+            "/api",
+            "/oauth/token/",
+            "/.well-known/openid-configuration",
+            "/oauth/authorize/x",
+            "/OAUTH/TOKEN",
+        ]
+        .map(String::from)
+        .to_vec(),
+    }
+}
+
+/// Whether a token response's access token is a user's that `/api/me` serves.
+fn for_user(body: &serde_json::Value) -> bool {
+    let scope = body["scope"].as_str().unwrap_or_default();
+    body["refresh_token"].is_string() && scope.split(' ').any(|s| s == "profile")
+}
+
+/// Tops the pool up with plain valid requests on `conn`; returns how many it sent.
+async fn refill(pool: &mut Pool, seq: &mut u64, spec: &Spec, conn: &mut Conn) -> usize {
+    let mut sent = 0;
+    while pool.refresh.len() < 8 || pool.user_access.len() < 4 {
+        *seq += 1;
+        let cred = Cred(u8::try_from(*seq % 4).unwrap());
+        let client = spec.client(cred).unwrap();
+        let r = conn
+            .send(&WireRequest::post_form(
+                "/oauth/token",
+                client.auth(),
+                &[
+                    ("grant_type", "password"),
+                    ("username", ALICE),
+                    ("password", ALICE_PASSWORD),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, 200, "password grant for the pool: {r:?}");
+        let body = serde_json::from_slice(&r.body).unwrap();
+        pool.add_tokens(cred, &body, for_user(&body));
+        sent += 1;
+    }
+    if pool.other_access.len() < 2 {
+        let r = conn
+            .send(&WireRequest::post_form(
+                "/oauth/token",
+                SERVICE,
+                &[("grant_type", "client_credentials")],
+            ))
+            .await;
+        assert_eq!(r.status, 200, "client credentials for the pool: {r:?}");
+        let body = serde_json::from_slice(&r.body).unwrap();
+        pool.add_tokens(Cred(4), &body, for_user(&body));
+        sent += 1;
+    }
+    while pool.codes.len() < 4 {
+        *seq += 1;
+        let public = *seq % 2 == 0;
+        let verifier = format!("verifier-{:040}", *seq);
+        let challenge = s256(&verifier);
+        let (cred, client_id, redirect_uri) = if public {
+            (Cred(2), PUBLIC_ID, PUBLIC_CALLBACK)
+        } else {
+            (Cred(0), BASIC_ID, BASIC_CALLBACK)
+        };
+        let mut form = vec![
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect_uri),
+            ("csrf_token", "pool-csrf"),
+            ("email", ALICE),
+            ("password", ALICE_PASSWORD),
+            ("action", "approve"),
+        ];
+        if public {
+            form.push(("code_challenge", &challenge));
+            form.push(("code_challenge_method", "S256"));
+        }
+        // The login form's double-submit CSRF pair (§10.12): cookie and field agree.
+        let req = WireRequest::post_form("/oauth/authorize", Auth::Nothing, &form)
+            .header("cookie", "oauth_csrf=pool-csrf");
+        let r = conn.send(&req).await;
+        assert_eq!(r.status, 303, "login for the pool: {r:?}");
+        let location = r.header("location").unwrap();
+        let code = location
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("code="))
+            .unwrap()
+            .to_owned();
+        pool.codes.push(CodeSlot {
+            cred,
+            code,
+            redirect_uri: redirect_uri.to_owned(),
+            verifier: public.then_some(verifier),
+        });
+        sent += 1;
+    }
+    sent
+}
 
 /// Requests the run must send at least.
 const TOTAL: usize = 100_000;
@@ -59,6 +213,8 @@ struct Run {
     conns: Vec<Conn>,
     refill_conn: Conn,
     pool: Pool,
+    seq: u64,
+    spec: Spec,
     db: SqlitePool,
     baseline: Digest,
     stats: Stats,
@@ -87,6 +243,8 @@ impl Run {
             server,
             conns,
             pool: Pool::default(),
+            seq: 0,
+            spec: spec(),
             db,
             baseline,
             stats: Stats::default(),
@@ -94,12 +252,21 @@ impl Run {
     }
 
     async fn batch(&mut self, cases: &[Case]) -> Result<(), String> {
-        let refilled = self.pool.refill(&mut self.refill_conn).await;
+        let refilled = refill(
+            &mut self.pool,
+            &mut self.seq,
+            &self.spec,
+            &mut self.refill_conn,
+        )
+        .await;
         if refilled > 0 {
             self.stats.refill += refilled;
             self.baseline = digest::take(&self.db).await;
         }
-        let built: Vec<Built> = cases.iter().map(|c| build(c, &self.pool)).collect();
+        let built: Vec<Built> = cases
+            .iter()
+            .map(|c| build(c, &self.spec, &self.pool))
+            .collect();
         let mut expected = Expected {
             revocations: built
                 .iter()
@@ -119,7 +286,7 @@ impl Run {
         for (i, r) in answers.iter().enumerate() {
             let b = &built[i];
             self.stats.sent += 1;
-            self.stats.via_reqwest += usize::from(b.wire.via_reqwest && b.wire.reqwest_can_send());
+            self.stats.via_reqwest += usize::from(b.wire.via_reqwest && b.wire.library_can_send());
             *self.stats.statuses.entry(r.status).or_default() += 1;
             *self
                 .stats
@@ -218,7 +385,7 @@ impl Run {
                     self.pool.mark_spent(s);
                 }
                 if let Some(cred) = b.cred {
-                    self.pool.add_tokens(cred, &body);
+                    self.pool.add_tokens(cred, &body, for_user(&body));
                 }
             }
             Endpoint::Revoke => {
@@ -304,7 +471,7 @@ fn describe(b: &Built, r: &WireResponse) -> String {
         w.method,
         mask(&w.target),
         w.chunked,
-        w.via_reqwest && w.reqwest_can_send(),
+        w.via_reqwest && w.library_can_send(),
         mask(&w.body),
         r.status,
         r.headers
@@ -336,7 +503,8 @@ fn generated_requests_get_spec_shaped_answers_and_change_nothing_when_refused() 
     let mut runner =
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, SEED));
     let started = std::time::Instant::now();
-    let result = runner.run(&case::batch(BATCH), |cases| {
+    let kinds = run.borrow().spec.kinds();
+    let result = runner.run(&case::batch(kinds, BATCH), |cases| {
         let mut run = run.borrow_mut();
         rt.block_on(run.batch(&cases)).map_err(TestCaseError::fail)
     });

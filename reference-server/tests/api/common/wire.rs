@@ -8,153 +8,10 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpStream;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-
-use crate::common::{Auth, form_encode};
-
 /// Generous upper bound for one exchange, against hangs only.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The longest request target the http crate represents (`u16::MAX - 1`); longer ones
-/// are 414 from hyper, and reqwest cannot send them at all.
-pub const MAX_URI: usize = 65_534;
-
-/// A request ready to be written.
-#[derive(Debug, Clone)]
-pub struct WireRequest {
-    /// The method token as sent.
-    pub method: String,
-    /// Path and query as sent on the request line.
-    pub target: Vec<u8>,
-    /// Header names and raw values (Host and the framing header are added on the wire).
-    pub headers: Vec<(String, Vec<u8>)>,
-    /// The body.
-    pub body: Vec<u8>,
-    /// Send the body with `Transfer-Encoding: chunked` instead of `Content-Length`.
-    pub chunked: bool,
-    /// Whole raw bytes sent instead of the above (framing garbage), on a fresh
-    /// connection that is closed afterwards.
-    pub garbage: Option<Vec<u8>>,
-    /// Send through reqwest (only when [`WireRequest::reqwest_can_send`]).
-    pub via_reqwest: bool,
-}
-
-impl WireRequest {
-    /// Whether reqwest can express this request unchanged.
-    pub fn reqwest_can_send(&self) -> bool {
-        // reqwest normalises a path (dot segments, absolute form): only plain ones go.
-        let path = self.target.split(|b| *b == b'?').next().unwrap_or_default();
-        self.garbage.is_none()
-            && self.target.len() < MAX_URI
-            && path.starts_with(b"/")
-            && !path.windows(2).any(|w| w == b"/.")
-            && !self.chunked
-            && reqwest::Method::from_bytes(self.method.as_bytes()).is_ok()
-            && self
-                .target
-                .iter()
-                .all(|b| b.is_ascii_graphic() && *b != b'#')
-            && self.headers.iter().all(|(k, v)| {
-                reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_ok()
-                    && reqwest::header::HeaderValue::from_bytes(v).is_ok()
-                    && !k.eq_ignore_ascii_case("host")
-                    && !k.eq_ignore_ascii_case("content-length")
-                    && !k.eq_ignore_ascii_case("transfer-encoding")
-                    && !k.eq_ignore_ascii_case("connection")
-                    && !k.eq_ignore_ascii_case("expect")
-            })
-    }
-
-    /// A GET of `target`.
-    pub fn get(target: &str) -> Self {
-        Self {
-            method: "GET".into(),
-            target: target.as_bytes().to_vec(),
-            headers: Vec::new(),
-            body: Vec::new(),
-            chunked: false,
-            garbage: None,
-            via_reqwest: false,
-        }
-    }
-
-    /// A form POST to `path`, authenticated as `auth` says (RFC 6749 §2.3).
-    pub fn post_form(path: &str, auth: Auth<'_>, form: &[(&str, &str)]) -> Self {
-        let mut form = form.to_vec();
-        let mut headers = vec![(
-            "content-type".to_owned(),
-            b"application/x-www-form-urlencoded".to_vec(),
-        )];
-        match auth {
-            Auth::Basic(id, secret) => {
-                let credentials =
-                    STANDARD.encode(format!("{}:{}", form_encode(id), form_encode(secret)));
-                headers.push((
-                    "authorization".into(),
-                    format!("Basic {credentials}").into_bytes(),
-                ));
-            }
-            Auth::Post(id, secret) => {
-                form.push(("client_id", id));
-                form.push(("client_secret", secret));
-            }
-            Auth::Public(id) => form.push(("client_id", id)),
-            Auth::Nothing => {}
-        }
-        Self {
-            method: "POST".into(),
-            target: path.as_bytes().to_vec(),
-            headers,
-            body: crate::login::query(&form).into_bytes(),
-            chunked: false,
-            garbage: None,
-            via_reqwest: false,
-        }
-    }
-
-    /// Adds a header.
-    pub fn header(mut self, name: &str, value: impl Into<Vec<u8>>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// The raw HTTP/1.1 bytes of the request.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        if let Some(g) = &self.garbage {
-            return g.clone();
-        }
-        let mut out = Vec::with_capacity(self.body.len() + 512);
-        out.extend_from_slice(self.method.as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(&self.target);
-        out.extend_from_slice(b" HTTP/1.1\r\nhost: 127.0.0.1\r\n");
-        for (k, v) in &self.headers {
-            out.extend_from_slice(k.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(v);
-            out.extend_from_slice(b"\r\n");
-        }
-        if self.chunked {
-            out.extend_from_slice(b"transfer-encoding: chunked\r\n\r\n");
-            for chunk in self.body.chunks(4096) {
-                out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-                out.extend_from_slice(chunk);
-                out.extend_from_slice(b"\r\n");
-            }
-            out.extend_from_slice(b"0\r\n\r\n");
-        } else {
-            if !self.body.is_empty() || self.method == "POST" || self.method == "PUT" {
-                out.extend_from_slice(
-                    format!("content-length: {}\r\n", self.body.len()).as_bytes(),
-                );
-            }
-            out.extend_from_slice(b"\r\n");
-            out.extend_from_slice(&self.body);
-        }
-        out
-    }
-}
+pub use oauth2_fuzz::wire::{MAX_URI, Request as WireRequest};
 
 /// A response as read, or the fact that none came.
 #[derive(Debug, Clone, Default)]
@@ -213,7 +70,7 @@ impl Conn {
     /// Sends one request and reads its response.
     pub async fn send(&mut self, req: &WireRequest) -> WireResponse {
         let exchange = async {
-            if req.via_reqwest && req.reqwest_can_send() {
+            if req.via_reqwest && req.library_can_send() {
                 self.send_reqwest(req).await
             } else {
                 self.send_raw(req).await

@@ -7,10 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::case::Cred;
-use crate::common::wire::{Conn, WireRequest};
-use crate::common::*;
-use crate::login::{BASIC_CALLBACK, PUBLIC_CALLBACK, s256};
+use crate::case::Cred;
 
 /// A token the server issued.
 #[derive(Debug, Clone)]
@@ -29,13 +26,13 @@ pub struct CodeSlot {
     /// The code.
     pub code: String,
     /// The redirection URI it was issued for.
-    pub redirect_uri: &'static str,
+    pub redirect_uri: String,
     /// The PKCE verifier, when a challenge was sent.
     pub verifier: Option<String>,
 }
 
 /// Every credential the generator can use.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Pool {
     /// Access tokens with the `profile` scope and a user.
     pub user_access: Vec<Issued>,
@@ -48,18 +45,6 @@ pub struct Pool {
     /// Codes and refresh tokens that were used (a replay revokes their grant).
     pub spent: Vec<String>,
     spent_set: HashSet<String>,
-    seq: u64,
-}
-
-/// The credentials of a fixture client.
-pub fn auth_of(cred: Cred) -> Auth<'static> {
-    match cred {
-        Cred::Basic => BASIC,
-        Cred::Post => POST,
-        Cred::Public => PUBLIC,
-        Cred::Second => SECOND,
-        Cred::Service => SERVICE,
-    }
 }
 
 fn pick<T>(v: &[T], i: u16) -> Option<&T> {
@@ -133,15 +118,15 @@ impl Pool {
         self.refresh.retain(|t| t.token != s);
     }
 
-    /// Adds the tokens of a §5.1 response.
-    pub fn add_tokens(&mut self, cred: Cred, body: &Value) {
-        let scope = body["scope"].as_str().unwrap_or_default();
+    /// Adds the tokens of a §5.1 response; `for_user` when the access token is a user's
+    /// that the protected resource serves.
+    pub fn add_tokens(&mut self, cred: Cred, body: &Value, for_user: bool) {
         if let Some(at) = body["access_token"].as_str() {
             let t = Issued {
                 cred,
                 token: at.to_owned(),
             };
-            if body["refresh_token"].is_string() && scope.split(' ').any(|s| s == "profile") {
+            if for_user {
                 self.user_access.push(t);
             } else {
                 self.other_access.push(t);
@@ -163,83 +148,5 @@ impl Pool {
                 v.drain(..v.len() - 64);
             }
         }
-    }
-
-    /// Tops the pool up with plain valid requests on `conn`; returns how many it sent.
-    pub async fn refill(&mut self, conn: &mut Conn) -> usize {
-        let mut sent = 0;
-        while self.refresh.len() < 8 || self.user_access.len() < 4 {
-            self.seq += 1;
-            let cred = [Cred::Basic, Cred::Post, Cred::Public, Cred::Second][self.seq as usize % 4];
-            let r = conn
-                .send(&WireRequest::post_form(
-                    "/oauth/token",
-                    auth_of(cred),
-                    &[
-                        ("grant_type", "password"),
-                        ("username", ALICE),
-                        ("password", ALICE_PASSWORD),
-                    ],
-                ))
-                .await;
-            assert_eq!(r.status, 200, "password grant for the pool: {r:?}");
-            self.add_tokens(cred, &serde_json::from_slice(&r.body).unwrap());
-            sent += 1;
-        }
-        if self.other_access.len() < 2 {
-            let r = conn
-                .send(&WireRequest::post_form(
-                    "/oauth/token",
-                    SERVICE,
-                    &[("grant_type", "client_credentials")],
-                ))
-                .await;
-            assert_eq!(r.status, 200, "client credentials for the pool: {r:?}");
-            self.add_tokens(Cred::Service, &serde_json::from_slice(&r.body).unwrap());
-            sent += 1;
-        }
-        while self.codes.len() < 4 {
-            self.seq += 1;
-            let public = self.seq % 2 == 0;
-            let verifier = format!("verifier-{:040}", self.seq);
-            let challenge = s256(&verifier);
-            let (cred, client_id, redirect_uri) = if public {
-                (Cred::Public, PUBLIC_ID, PUBLIC_CALLBACK)
-            } else {
-                (Cred::Basic, BASIC_ID, BASIC_CALLBACK)
-            };
-            let mut form = vec![
-                ("response_type", "code"),
-                ("client_id", client_id),
-                ("redirect_uri", redirect_uri),
-                ("csrf_token", "pool-csrf"),
-                ("email", ALICE),
-                ("password", ALICE_PASSWORD),
-                ("action", "approve"),
-            ];
-            if public {
-                form.push(("code_challenge", &challenge));
-                form.push(("code_challenge_method", "S256"));
-            }
-            // The login form's double-submit CSRF pair (§10.12): cookie and field agree.
-            let req = WireRequest::post_form("/oauth/authorize", Auth::Nothing, &form)
-                .header("cookie", "oauth_csrf=pool-csrf");
-            let r = conn.send(&req).await;
-            assert_eq!(r.status, 303, "login for the pool: {r:?}");
-            let location = r.header("location").unwrap();
-            let code = location
-                .split(['?', '&'])
-                .find_map(|p| p.strip_prefix("code="))
-                .unwrap()
-                .to_owned();
-            self.codes.push(CodeSlot {
-                cred,
-                code,
-                redirect_uri,
-                verifier: public.then_some(verifier),
-            });
-            sent += 1;
-        }
-        sent
     }
 }

@@ -4,10 +4,11 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::build::{Draft, FORM, basic, enc};
-use super::case::*;
-use super::pool::Pool;
-use crate::common::*;
+use crate::build::{Draft, FORM, enc};
+use crate::case::*;
+use crate::pool::Pool;
+use crate::spec::Spec;
+use crate::wire::basic;
 
 /// Deterministic pseudo-random bytes (xorshift).
 pub fn noise(len: usize, mut seed: u32) -> Vec<u8> {
@@ -66,7 +67,13 @@ fn value(v: &Val, current: &[u8], pool: &Pool, secrets: &mut Vec<String>) -> Vec
     }
 }
 
-pub(super) fn mutate(d: &mut Draft, m: &Mutation, pool: &Pool, secrets: &mut Vec<String>) {
+pub(crate) fn mutate(
+    d: &mut Draft,
+    m: &Mutation,
+    spec: &Spec,
+    pool: &Pool,
+    secrets: &mut Vec<String>,
+) {
     match m {
         Mutation::Drop(i) => {
             let p = d.params();
@@ -121,7 +128,7 @@ pub(super) fn mutate(d: &mut Draft, m: &Mutation, pool: &Pool, secrets: &mut Vec
         }
         Mutation::Method(i) => d.method = METHODS[usize::from(*i) % METHODS.len()].into(),
         Mutation::ContentType(i) => content_type(d, *i),
-        Mutation::Auth(i) => authorization(d, *i, pool, secrets),
+        Mutation::Auth(i) => authorization(d, *i, spec, pool, secrets),
         Mutation::Header(k, n) => odd_header(d, *k, *n),
         Mutation::Path(i) => path(d, *i),
         Mutation::RawBody(v) => d.raw_body = Some(value(v, b"", pool, secrets)),
@@ -148,11 +155,18 @@ fn content_type(d: &mut Draft, i: u8) {
     d.set_header("content-type", ct.map(<[u8]>::to_vec));
 }
 
-fn authorization(d: &mut Draft, i: u8, pool: &Pool, secrets: &mut Vec<String>) {
+fn authorization(d: &mut Draft, i: u8, spec: &Spec, pool: &Pool, secrets: &mut Vec<String>) {
     let current = d.header("authorization");
+    // Another client than the request's own when there is one: the one after it.
+    let own = d.cred.map_or(0, |c| usize::from(c.0));
+    let other = spec.client(Cred(u8::try_from((own + 1) % 256).unwrap_or(0)));
+    let first = spec.client(Cred(0));
     let v: Option<Vec<u8>> = match i % 13 {
         0 => None,
-        1 => Some(basic(BASIC_ID, "wrong-secret")),
+        1 => Some(basic(
+            first.map_or("unknown-client", |c| c.id.as_str()),
+            "wrong-secret",
+        )),
         2 => Some(b"Basic =====".to_vec()),
         3 => Some(b"Basic".to_vec()),
         4 => match pool.any_live(u16::from(i)) {
@@ -164,8 +178,13 @@ fn authorization(d: &mut Draft, i: u8, pool: &Pool, secrets: &mut Vec<String>) {
             None => Some(b"Bearer x".to_vec()),
         },
         5 => {
-            d.headers
-                .push(("authorization".into(), basic(SERVICE_ID, SERVICE_SECRET)));
+            // A second Authorization header, another client's.
+            if let Some(c) = other {
+                d.headers.push((
+                    "authorization".into(),
+                    basic(&c.id, c.secret.as_deref().unwrap_or_default()),
+                ));
+            }
             return;
         }
         6 => current.map(|c| {
@@ -176,13 +195,19 @@ fn authorization(d: &mut Draft, i: u8, pool: &Pool, secrets: &mut Vec<String>) {
         }),
         7 => Some(b"Basic \xff\xfe\x80".to_vec()),
         8 => Some(format!("Basic {}", "A".repeat(20_000)).into_bytes()),
-        9 => Some(
+        // A client's credentials without the form-encoding of §2.3.1: differs from the
+        // right value when the id or secret holds a reserved character.
+        9 => other.map(|c| {
             format!(
                 "Basic {}",
-                STANDARD.encode(format!("{SECOND_ID}:{SECOND_SECRET}"))
+                STANDARD.encode(format!(
+                    "{}:{}",
+                    c.id,
+                    c.secret.as_deref().unwrap_or_default()
+                ))
             )
-            .into_bytes(),
-        ),
+            .into_bytes()
+        }),
         10 => Some(basic("unknown-client", "secret")),
         11 => Some(format!("Basic {}", STANDARD.encode(":secret")).into_bytes()),
         _ => Some(b"Digest username=\"x\", realm=\"y\"".to_vec()),
@@ -240,20 +265,51 @@ fn path(d: &mut Draft, i: u8) {
     .into_bytes();
 }
 
-pub(super) fn garbage_bytes(g: &Garbage) -> Vec<u8> {
+/// The paths garbage is aimed at: the token endpoint's (or any named one's).
+fn aims(spec: &Spec) -> (String, String, String) {
+    let e = &spec.endpoints;
+    let path = |t: &Option<String>| {
+        t.as_ref()
+            .map(|t| t.split('?').next().unwrap_or("/").to_owned())
+    };
+    let any = [
+        &e.token,
+        &e.resource,
+        &e.metadata,
+        &e.revoke,
+        &e.introspect,
+        &e.authorize,
+    ]
+    .into_iter()
+    .find_map(path)
+    .unwrap_or_else(|| "/".to_owned());
+    let token = path(&e.token).unwrap_or_else(|| any.clone());
+    let get = path(&e.resource)
+        .or_else(|| path(&e.metadata))
+        .unwrap_or_else(|| any.clone());
+    (token, get, path(&e.revoke).unwrap_or(any))
+}
+
+pub(crate) fn garbage_bytes(g: &Garbage, spec: &Spec) -> Vec<u8> {
+    let (token, get, revoke) = aims(spec);
+    let post_token = format!("POST {token} HTTP/1.1");
     let end = b"\r\nconnection: close\r\n\r\n";
     let mut out: Vec<u8> = match g {
         Garbage::Noise(len, seed) => return noise(usize::from(*len), *seed),
         Garbage::RequestLine(i) => match i % 6 {
-            0 => b"POST /oauth/token HTTP/9.9".to_vec(),
-            1 => b"POST  /oauth/token  HTTP/1.1".to_vec(),
+            0 => format!("POST {token} HTTP/9.9").into_bytes(),
+            1 => format!("POST  {token}  HTTP/1.1").into_bytes(),
             2 => b"\x00\x01 / HTTP/1.1".to_vec(),
-            3 => b"GET /api/me".to_vec(),
-            4 => b"GET /oauth/\xff\xfe HTTP/1.1".to_vec(),
+            3 => format!("GET {get}").into_bytes(),
+            4 => {
+                let mut v = format!("GET {token}").into_bytes();
+                v.extend_from_slice(b"\xff\xfe HTTP/1.1");
+                v
+            }
             _ => format!("GET /{} HTTP/1.1", "a".repeat(70_000)).into_bytes(),
         },
         Garbage::HeaderLine(i) => {
-            let mut v = b"POST /oauth/token HTTP/1.1\r\n".to_vec();
+            let mut v = format!("{post_token}\r\n").into_bytes();
             v.extend_from_slice(match i % 4 {
                 0 => b"no colon here".as_slice(),
                 1 => b"bad name: x",
@@ -263,14 +319,18 @@ pub(super) fn garbage_bytes(g: &Garbage) -> Vec<u8> {
             v
         }
         Garbage::ShortContentLength => {
-            return b"POST /oauth/token HTTP/1.1\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+            return format!(
+                "{post_token}\r\ncontent-type: application/x-www-form-urlencoded\r\n\
 content-length: 5\r\nconnection: close\r\n\r\ngrant_type=client_credentials"
-                .to_vec();
+            )
+            .into_bytes();
         }
         Garbage::BadChunk(i) => {
-            let mut v = b"POST /oauth/token HTTP/1.1\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\
+            let mut v = format!(
+                "{post_token}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\
 content-type: application/x-www-form-urlencoded\r\n\r\n"
-                .to_vec();
+            )
+            .into_bytes();
             v.extend_from_slice(match i % 3 {
                 0 => b"zz\r\nabc\r\n0\r\n\r\n".as_slice(),
                 1 => b"3\r\nabcdef\r\n0\r\n\r\n",
@@ -279,17 +339,21 @@ content-type: application/x-www-form-urlencoded\r\n\r\n"
             return v;
         }
         Garbage::BothFramings => {
-            return b"POST /oauth/revoke HTTP/1.1\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\
+            return format!(
+                "POST {revoke} HTTP/1.1\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\
 connection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
-                .to_vec();
+            )
+            .into_bytes();
         }
         Garbage::Http10(body) => {
             return if *body {
-                b"POST /oauth/token HTTP/1.0\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+                format!(
+                    "POST {token} HTTP/1.0\r\ncontent-type: application/x-www-form-urlencoded\r\n\
 content-length: 29\r\n\r\ngrant_type=client_credentials"
-                    .to_vec()
+                )
+                .into_bytes()
             } else {
-                b"GET /.well-known/oauth-authorization-server HTTP/1.0\r\n\r\n".to_vec()
+                format!("GET {get} HTTP/1.0\r\n\r\n").into_bytes()
             };
         }
     };

@@ -5,28 +5,20 @@
 
 use proptest::prelude::*;
 
-/// A client of the fixtures, and so how a request authenticates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Cred {
-    /// basic-client, `client_secret_basic`.
-    Basic,
-    /// post-client, `client_secret_post`.
-    Post,
-    /// public-client, `none`.
-    Public,
-    /// second-client, `client_secret_basic` with a secret form-encoding changes.
-    Second,
-    /// service-client, `client_secret_basic`, client credentials only.
-    Service,
-}
+use crate::spec::Kinds;
+
+/// A client slot of the [`crate::Spec`] (taken modulo the number of clients), and so
+/// how a request authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cred(pub u8);
 
 /// A valid request for one endpoint, built from the live pool of credentials.
 #[derive(Debug, Clone)]
 pub enum Seed {
     /// `grant_type=client_credentials`.
     ClientCredentials(Cred),
-    /// `grant_type=password` for alice (or bob).
-    Password(Cred, bool),
+    /// `grant_type=password` for a user slot of the spec.
+    Password(Cred, u8),
     /// `grant_type=refresh_token` with a live refresh token of the pool.
     Refresh(u16),
     /// `grant_type=authorization_code` with an unused code of the pool.
@@ -35,13 +27,14 @@ pub enum Seed {
     Revoke(u16, bool),
     /// Introspection of a pooled token by a client.
     Introspect(u16, bool, Cred),
-    /// The login page for the public (PKCE) or the Basic client.
-    AuthorizeGet(bool),
+    /// An authorization request (the login page) for a client slot among those with a
+    /// redirection URI.
+    AuthorizeGet(u8),
     /// The login form posted back with a CSRF pair, a password and a button.
     Login {
-        /// The public client with PKCE, or the Basic client.
-        public: bool,
-        /// alice's password, or a wrong one.
+        /// A client slot among those with a redirection URI.
+        client: u8,
+        /// The login user's password, or a wrong one.
         good_password: bool,
         /// Approve, or Deny.
         approve: bool,
@@ -186,7 +179,17 @@ pub const WORDS: &[&str] = &[
     "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
     "<script>",
     "%",
+    PROBE,
+    "\u{430}lice",
+    "\u{ff41}\u{ff44}\u{ff4d}\u{ff49}\u{ff4e}",
+    "\u{202e}evil",
+    "a\u{0}b",
+    "\r\nX-Injected: 1",
 ];
+
+/// Markup no page contains by itself: an answer that holds it unescaped echoed input
+/// into HTML.
+pub const PROBE: &str = "<oauth2-fuzz-probe x=\"1\">";
 
 /// Parameter names mutations add.
 pub const NAMES: &[&str] = &[
@@ -226,31 +229,74 @@ pub const METHODS: &[&str] = &[
 pub const BROKEN: &[&str] = &["%", "%4", "%zz", "%ff", "%C3%28", "%00", "%e9", "%%"];
 
 fn cred() -> impl Strategy<Value = Cred> {
-    prop_oneof![
-        Just(Cred::Basic),
-        Just(Cred::Post),
-        Just(Cred::Public),
-        Just(Cred::Second),
-        Just(Cred::Service),
-    ]
+    any::<u8>().prop_map(Cred)
 }
 
-fn seed() -> impl Strategy<Value = Seed> {
-    prop_oneof![
-        12 => cred().prop_map(Seed::ClientCredentials),
-        4 => (cred(), any::<bool>()).prop_map(|(c, b)| Seed::Password(c, b)),
-        14 => any::<u16>().prop_map(Seed::Refresh),
-        8 => any::<u16>().prop_map(Seed::Code),
-        8 => (any::<u16>(), any::<bool>()).prop_map(|(s, r)| Seed::Revoke(s, r)),
-        8 => (any::<u16>(), any::<bool>(), cred()).prop_map(|(s, r, c)| Seed::Introspect(s, r, c)),
-        6 => any::<bool>().prop_map(Seed::AuthorizeGet),
-        5 => (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(public, good_password, approve)| {
-            Seed::Login { public, good_password, approve }
-        }),
-        10 => (any::<u16>(), any::<bool>()).prop_map(|(s, p)| Seed::Me(s, p)),
-        2 => Just(Seed::Metadata),
-        2 => any::<u8>().prop_map(Seed::Unknown),
-    ]
+fn seed(k: Kinds) -> BoxedStrategy<Seed> {
+    let mut arms: Vec<(u32, BoxedStrategy<Seed>)> = Vec::new();
+    let mut arm = |on: bool, weight: u32, s: BoxedStrategy<Seed>| {
+        if on {
+            arms.push((weight, s));
+        }
+    };
+    arm(
+        k.token,
+        12,
+        cred().prop_map(Seed::ClientCredentials).boxed(),
+    );
+    arm(
+        k.password,
+        4,
+        (cred(), any::<u8>())
+            .prop_map(|(c, u)| Seed::Password(c, u))
+            .boxed(),
+    );
+    arm(k.token, 14, any::<u16>().prop_map(Seed::Refresh).boxed());
+    arm(k.token, 8, any::<u16>().prop_map(Seed::Code).boxed());
+    arm(
+        k.revoke,
+        8,
+        (any::<u16>(), any::<bool>())
+            .prop_map(|(s, r)| Seed::Revoke(s, r))
+            .boxed(),
+    );
+    arm(
+        k.introspect,
+        8,
+        (any::<u16>(), any::<bool>(), cred())
+            .prop_map(|(s, r, c)| Seed::Introspect(s, r, c))
+            .boxed(),
+    );
+    arm(
+        k.authorize,
+        6,
+        any::<u8>().prop_map(Seed::AuthorizeGet).boxed(),
+    );
+    arm(
+        k.login,
+        5,
+        (any::<u8>(), any::<bool>(), any::<bool>())
+            .prop_map(|(client, good_password, approve)| Seed::Login {
+                client,
+                good_password,
+                approve,
+            })
+            .boxed(),
+    );
+    arm(
+        k.resource,
+        10,
+        (any::<u16>(), any::<bool>())
+            .prop_map(|(s, p)| Seed::Me(s, p))
+            .boxed(),
+    );
+    arm(k.metadata, 2, Just(Seed::Metadata).boxed());
+    arm(k.unknown, 2, any::<u8>().prop_map(Seed::Unknown).boxed());
+    if arms.is_empty() {
+        // Nothing named: garbage only (see `case`).
+        return Just(Seed::Unknown(0)).boxed();
+    }
+    proptest::strategy::Union::new_weighted(arms).boxed()
 }
 
 /// Lengths: mostly short, some a few KiB, a few around and over the 64 KiB limit.
@@ -309,10 +355,13 @@ fn garbage() -> impl Strategy<Value = Garbage> {
 }
 
 /// One request: mostly a mutated valid one (a tenth left valid), some pure garbage.
-pub fn case() -> impl Strategy<Value = Case> {
+pub fn case(k: Kinds) -> BoxedStrategy<Case> {
+    if k == Kinds::default() {
+        return garbage().prop_map(Case::Garbage).boxed();
+    }
     prop_oneof![
         96 => (
-            seed(),
+            seed(k),
             prop_oneof![1 => Just(0usize), 10 => 1usize..3, 4 => 3usize..6]
                 .prop_flat_map(|n| proptest::collection::vec(mutation(), n)),
             proptest::bool::weighted(0.3),
@@ -320,9 +369,10 @@ pub fn case() -> impl Strategy<Value = Case> {
             .prop_map(|(seed, mutations, reqwest)| Case::Mutated { seed, mutations, reqwest }),
         4 => garbage().prop_map(Case::Garbage),
     ]
+    .boxed()
 }
 
 /// A batch of requests sent at once over several connections.
-pub fn batch(size: usize) -> impl Strategy<Value = Vec<Case>> {
-    proptest::collection::vec(case(), size)
+pub fn batch(k: Kinds, size: usize) -> impl Strategy<Value = Vec<Case>> {
+    proptest::collection::vec(case(k), size)
 }
