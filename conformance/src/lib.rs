@@ -15,6 +15,7 @@
 //! [`run`] runs the features against a resolved [`target::Target`].
 
 pub mod expected;
+pub mod fuzz;
 pub mod http;
 pub mod login;
 pub mod mismatch;

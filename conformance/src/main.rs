@@ -106,6 +106,215 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         junit: Option<PathBuf>,
     },
+    /// Send generated hostile requests (mutations of valid ones, broken client
+    /// authentication, framing garbage) to every endpoint the profile names; report
+    /// 5xx answers, dropped connections and broken error shapes, shrunk and replayable.
+    /// Exit codes: 0 no finding, 1 findings, 2 could not run.
+    Fuzz(FuzzArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct FuzzArgs {
+    /// Target profile (TOML); without it, the bundled server is started and checked.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Generated requests to send.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    requests: u64,
+    /// The seed [default: a random one, printed, so that the run can be repeated].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// At most N requests in any one-second window [default: no cap for a target on
+    /// loopback, 20 for any other].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_rps: Option<u32>,
+    /// Re-send the one case a report names (SEED:INDEX or SEED:INDEX:N.HEX) and say
+    /// whether its finding reproduces (exit 1) or not (exit 0).
+    #[arg(long, value_name = "SEED:INDEX", value_parser = parse_case_id)]
+    replay: Option<oauth2_fuzz::CaseId>,
+    /// Timeout of every exchange, in seconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
+    /// Write the result as JSON (the suite's schema: one scenario per robustness row).
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+    /// Write the result as JUnit XML.
+    #[arg(long, value_name = "PATH")]
+    junit: Option<PathBuf>,
+    /// Write the result as one self-contained HTML page.
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
+}
+
+fn parse_case_id(s: &str) -> Result<oauth2_fuzz::CaseId, String> {
+    s.parse()
+}
+
+/// Writes the reports a run asked for, secrets scrubbed.
+fn write_reports(
+    report: &conformance::report::json::Report,
+    json: Option<&PathBuf>,
+    junit: Option<&PathBuf>,
+    html: Option<&PathBuf>,
+) -> Result<(), String> {
+    let outputs = [
+        (json, conformance::report::json::render(report)),
+        (junit, conformance::report::junit::render(report)),
+        (
+            html,
+            conformance::report::html::render(std::slice::from_ref(report)),
+        ),
+    ];
+    for (path, text) in outputs {
+        if let Some(path) = path {
+            let (text, leaked) = conformance::http::scrub(&text);
+            if leaked > 0 {
+                eprintln!(
+                    "oauth2-conformance: {leaked} secret value(s) reached {} and were removed; please report this bug",
+                    path.display()
+                );
+            }
+            std::fs::write(path, text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// `oauth2-conformance fuzz [--profile P] ...`.
+async fn fuzz(args: &FuzzArgs) -> ExitCode {
+    let started_at = conformance::report::json::rfc3339(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    );
+    let timeout = Duration::from_secs(args.timeout);
+    let (embedded, profile) = match &args.profile {
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => return could_not_run(&format!("cannot read {}: {e}", path.display())),
+            };
+            match Profile::from_toml(&text) {
+                Ok(p) => (None, p),
+                Err(e) => return could_not_run(&format!("{}: {e}", path.display())),
+            }
+        }
+        None => match Embedded::start_with(false).await {
+            Ok((e, p)) => (Some(e), p),
+            Err(e) => return could_not_run(&format!("{e}")),
+        },
+    };
+    let stop = |embedded: Option<Embedded>| async move {
+        conformance::login::chrome::shutdown();
+        if let Some(e) = embedded {
+            e.stop().await;
+        }
+    };
+    conformance::http::pace::configure(
+        args.max_rps
+            .or(if embedded.is_some() { None } else { Some(20) }),
+        Duration::from_secs(30),
+    );
+    let http = match conformance::http::Http::new(timeout) {
+        Ok(h) => h,
+        Err(e) => return could_not_run(&e.to_string()),
+    };
+    let target = match Target::resolve(profile, None, &http).await {
+        Ok(t) => t,
+        Err(e) => {
+            stop(embedded).await;
+            return could_not_run(&e.to_string());
+        }
+    };
+    let (_, max_rps) = target.load_defaults();
+    conformance::http::pace::configure(
+        args.max_rps.or(max_rps),
+        Duration::from_secs(target.max_wait),
+    );
+    let profile_name = args.profile.as_ref().map(|p| p.display().to_string());
+    let seed = args.seed.unwrap_or_else(|| {
+        let mut b = [0u8; 8];
+        let _ = getrandom::fill(&mut b);
+        u64::from_le_bytes(b) % 1_000_000_000
+    });
+    let opts = conformance::fuzz::Options {
+        requests: args.requests,
+        seed,
+        timeout,
+        profile: profile_name.clone(),
+    };
+    if let Some(id) = &args.replay {
+        let r = conformance::fuzz::replay(&target, opts, id).await;
+        stop(embedded).await;
+        return match r {
+            Ok((text, reproduced)) => {
+                print!("{text}");
+                ExitCode::from(if reproduced {
+                    EXIT_NOT_CONFORMANT
+                } else {
+                    EXIT_CONFORMANT
+                })
+            }
+            Err(e) => could_not_run(&e),
+        };
+    }
+    println!(
+        "fuzz: {} generated requests with seed {seed} against {}",
+        args.requests, target.name
+    );
+    let name = target.name.clone();
+    let target_info = conformance::report::json::TargetInfo {
+        name: target.name.clone(),
+        issuer: target.issuer.clone(),
+        profile: profile_name.clone(),
+    };
+    let run = conformance::fuzz::run(&target, opts).await;
+    stop(embedded).await;
+    let run = match run {
+        Ok(r) => r,
+        Err(e) => return could_not_run(&e),
+    };
+    print!(
+        "{}",
+        conformance::fuzz::summary(&run, profile_name.as_deref())
+    );
+    if let Some(why) = &run.stopped {
+        return could_not_run(&format!(
+            "{why}; the fuzz run was stopped after {} requests",
+            run.sent
+        ));
+    }
+    let plan = conformance::fuzz::Plan::of(&target).ok();
+    let has = |ep: conformance::fuzz::oracle::Ep| {
+        plan.as_ref().is_some_and(|p| p.origins.contains_key(&ep))
+    };
+    let result = conformance::fuzz::result(&run, &has, profile_name.as_deref());
+    let elapsed_ms = u64::try_from(run.elapsed.as_millis()).unwrap_or(u64::MAX);
+    let report = conformance::report::json::build(&result, target_info, started_at, elapsed_ms);
+    print!(
+        "{}",
+        conformance::http::scrub(&conformance::report::console::render_with(
+            &result,
+            &name,
+            run.elapsed,
+            conformance::report::console::use_colour(),
+        ))
+        .0
+    );
+    if let Err(e) = write_reports(
+        &report,
+        args.json.as_ref(),
+        args.junit.as_ref(),
+        args.html.as_ref(),
+    ) {
+        return could_not_run(&e);
+    }
+    ExitCode::from(if run.findings.is_empty() {
+        EXIT_CONFORMANT
+    } else {
+        EXIT_NOT_CONFORMANT
+    })
 }
 
 /// `oauth2-conformance report A.json B.json --html matrix.html`.
@@ -190,6 +399,13 @@ async fn main() -> ExitCode {
     };
     if let Some(Command::Report { results, html }) = &cli.command {
         return merge(results, html);
+    }
+    if let Some(Command::Fuzz(args)) = &cli.command {
+        conformance::login::chrome::set_pool_size(cli.browsers as usize);
+        let _browsers = conformance::login::chrome::Guard;
+        conformance::login::chrome::install_hooks();
+        conformance::login::chrome::set_artifact_dir(PathBuf::from("."));
+        return fuzz(args).await;
     }
     // No browser of the login driver outlives the run: not on Ctrl-C, not on a panic.
     conformance::login::chrome::set_pool_size(cli.browsers as usize);

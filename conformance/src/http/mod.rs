@@ -231,7 +231,7 @@ pub struct SendError {
 }
 
 /// Installs the TLS crypto provider (ring) once per process, for https targets.
-fn tls_provider() {
+pub(crate) fn tls_provider() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // Fails only when another provider is already installed, which is fine.

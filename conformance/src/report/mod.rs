@@ -117,11 +117,12 @@ impl ScenarioResult {
     }
 }
 
-/// Whether a tag is a requirement ID: `R`, `M` or `I` followed by digits and at most
-/// one lowercase letter (`R24a`: a part of a sentence with a level of its own).
+/// Whether a tag is a requirement ID: `R`, `M`, `I` or `F` (robustness, checked by
+/// `fuzz`) followed by digits and at most one lowercase letter (`R24a`: a part of a
+/// sentence with a level of its own).
 pub fn is_requirement_id(tag: &str) -> bool {
     let mut chars = tag.chars();
-    matches!(chars.next(), Some('R' | 'M' | 'I')) && {
+    matches!(chars.next(), Some('R' | 'M' | 'I' | 'F')) && {
         let rest = chars.as_str();
         let digits = rest
             .strip_suffix(|c: char| c.is_ascii_lowercase())
