@@ -70,6 +70,8 @@ pub enum Val {
     Flip(u8),
     /// The current value cut short.
     Truncate(u8),
+    /// [`PROBE`]: markup no answer may echo unescaped.
+    Probe,
 }
 
 /// One change to a seed request.
@@ -320,6 +322,7 @@ fn val() -> impl Strategy<Value = Val> {
         4 => any::<u16>().prop_map(Val::Spent),
         4 => any::<u8>().prop_map(Val::Flip),
         2 => any::<u8>().prop_map(Val::Truncate),
+        2 => Just(Val::Probe),
     ]
 }
 

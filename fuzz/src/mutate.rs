@@ -58,6 +58,7 @@ fn value(v: &Val, current: &[u8], pool: &Pool, secrets: &mut Vec<String>) -> Vec
             }
             out
         }
+        Val::Probe => enc(PROBE),
         Val::Truncate(n) => {
             let mut out = current.to_vec();
             let cut = usize::from(*n) % (out.len() + 1);

@@ -33,8 +33,9 @@ use send::{Answer, Conn, Origin};
 const BATCH: usize = 16;
 /// Connections per origin a batch is spread over.
 const LANES: usize = 8;
-/// Candidates tried when shrinking one finding.
+/// Candidates tried when shrinking one finding, and the time it may take.
 const SHRINK_TRIES: usize = 160;
+const SHRINK_TIME: Duration = Duration::from_secs(20);
 /// Kinds of finding shrunk (the rest are reported as drawn).
 const SHRINK_KINDS: usize = 16;
 /// Logins (codes) one run may spend: one per 50 requests, within these bounds.
@@ -338,12 +339,13 @@ impl<'a> Engine<'a> {
         })
     }
 
-    /// Sends one built request on a lane, under the run's pace.
+    /// Sends one built request on a lane, under the run's pace, outside the circuit
+    /// breaker's count (shrinking and replays re-send what failed on purpose).
     async fn send(&mut self, lane: usize, origin: &Origin, built: &Built) -> Answer {
         let conn = self.lanes[lane % LANES]
             .entry(origin.clone())
             .or_insert_with(|| Conn::new(origin.clone(), self.tls.clone(), self.opts.timeout));
-        send_on(conn, origin, built).await
+        send_on(conn, origin, built, false).await
     }
 
     /// Keeps what a success issued and drops what it used or what is dead.
@@ -482,6 +484,40 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// Sends a case as a replay does (fresh credentials when it uses any) and returns
+    /// the request, the answer and the breach when the finding is there.
+    async fn try_alone(
+        &mut self,
+        case: &Case,
+        ep0: Ep,
+        row: &str,
+        kind: &str,
+    ) -> Option<(Built, Answer, Breach)> {
+        let mut b = build(case, &self.plan.spec, &self.pool);
+        if !b.secrets.is_empty() {
+            self.pool = Pool::default();
+            self.refill().await;
+            b = build(case, &self.plan.spec, &self.pool);
+        }
+        let (ep, origin) = self.plan.aim(case, &b);
+        self.extra += 1;
+        let a = self.send(0, &origin, &b).await;
+        self.absorb(ep, &b, &a);
+        if ep != ep0 {
+            return None;
+        }
+        let hit = oracle::check(
+            ep,
+            &b,
+            &a,
+            &self.plan.context(),
+            self.opts.timeout.as_secs(),
+        )
+        .into_iter()
+        .find(|x| x.row == row && x.kind == kind)?;
+        Some((b, a, hit))
+    }
+
     fn failing(&self, what: &'static str) -> bool {
         self.refill_failures.get(what).copied().unwrap_or(0) >= 3
     }
@@ -600,13 +636,17 @@ impl<'a> Engine<'a> {
 }
 
 /// Sends one request on a connection under the run's pace, and feeds the circuit
-/// breaker: an answer resets it; no answer to a well-formed request counts.
-async fn send_on(conn: &mut Conn, origin: &Origin, built: &Built) -> Answer {
+/// breaker (with `breaker`): an answer resets it; no answer to a well-formed request
+/// counts.
+async fn send_on(conn: &mut Conn, origin: &Origin, built: &Built, breaker: bool) -> Answer {
     let pace = crate::http::pace::current();
     let _lane = pace.lane().await;
     let bytes = built.wire.to_bytes_for(&origin.host_header());
     let head = built.wire.method.eq_ignore_ascii_case("HEAD");
     let answer = conn.send(&bytes, built.wire.garbage.is_some(), head).await;
+    if !breaker {
+        return answer;
+    }
     match &answer {
         Answer::Response(_) => pace.answered(),
         Answer::Unreachable(e) => pace.transport_failed(&format!("no connection: {e}")),
@@ -628,6 +668,9 @@ struct FirstSeen {
     breach: Breach,
     ep: Ep,
     count: u64,
+    /// The request and answer as they were then.
+    request: String,
+    answer: String,
 }
 
 /// Runs `opts.requests` generated requests against the target.
@@ -669,13 +712,16 @@ pub async fn run(target: &Target, opts: Options) -> Result<FuzzRun, String> {
                 .or_default() += 1;
             e.absorb(*ep, b, answer);
             for breach in oracle::check(*ep, b, answer, &e.plan.context(), opts.timeout.as_secs()) {
+                let plan = &e.plan;
                 seen.entry((breach.row, *ep, breach.kind.clone()))
                     .and_modify(|f| f.count += 1)
-                    .or_insert(FirstSeen {
+                    .or_insert_with(|| FirstSeen {
                         index: *i,
                         breach,
                         ep: *ep,
                         count: 1,
+                        request: describe_request(b, plan),
+                        answer: crate::http::scrub(&answer.describe(opts.timeout)).0,
                     });
             }
         }
@@ -710,7 +756,7 @@ async fn send_batch(e: &mut Engine<'_>, built: &[(u64, Case, Built, Ep, Origin)]
                 let conn = conns
                     .entry(origin.clone())
                     .or_insert_with(|| Conn::new(origin.clone(), tls.clone(), timeout));
-                out.push((i, send_on(conn, origin, b).await));
+                out.push((i, send_on(conn, origin, b, true).await));
             }
             out
         }
@@ -733,56 +779,63 @@ async fn minimise(
 ) -> Finding {
     let kinds = e.plan.kinds;
     let seed = e.opts.seed;
-    let timeout_s = e.opts.timeout.as_secs();
     let mut shrinker = Shrinker::new(kinds, seed, first.index);
     // The drawn case, as sent then (its credentials are spent now: describe it with
     // the pool's current ones, which is how a replay sends it too).
     let mut last: Option<(Built, Answer, Breach)> = None;
     if shrink {
+        let started = Instant::now();
+        // The drawn case first, then smaller ones, each as a replay sends it: with
+        // credentials fresh from the pool's own grants, so that the case reported
+        // reproduces with `--replay` and does not depend on what the run left behind.
+        let mut candidate = Some(replay::draw(kinds, &CaseId::new(seed, first.index)));
         let mut tries = 0;
-        while let Some(candidate) = shrinker.candidate() {
-            if tries >= SHRINK_TRIES || crate::http::pace::current().tripped().is_some() {
+        while let Some(c) = candidate {
+            if tries > SHRINK_TRIES || started.elapsed() > SHRINK_TIME {
                 break;
             }
-            tries += 1;
-            e.refill().await;
-            let b = build(&candidate, &e.plan.spec, &e.pool);
-            let (ep, origin) = e.plan.aim(&candidate, &b);
-            e.extra += 1;
-            let a = e.send(0, &origin, &b).await;
-            e.absorb(ep, &b, &a);
-            let hit = (ep == first.ep)
-                .then(|| {
-                    oracle::check(ep, &b, &a, &e.plan.context(), timeout_s)
-                        .into_iter()
-                        .find(|x| x.row == row && x.kind == kind)
-                })
-                .flatten();
+            let hit = e.try_alone(&c, first.ep, row, kind).await;
             let persisted = hit.is_some();
-            shrinker.tried(persisted);
             if let Some(h) = hit {
-                last = Some((b, a, h));
+                last = Some(h);
             }
+            if tries == 0 {
+                if !persisted {
+                    break;
+                }
+            } else {
+                shrinker.tried(persisted);
+            }
+            tries += 1;
+            candidate = shrinker.candidate();
         }
     }
-    let id = if last.is_some() {
-        shrinker.id()
-    } else {
-        CaseId::new(seed, first.index)
-    };
-    let (built, answer, breach) = match last {
-        Some(l) => l,
-        None => {
-            let case = replay::draw(kinds, &id);
-            let b = build(&case, &e.plan.spec, &e.pool);
-            (b, Answer::Closed, first.breach.clone())
+    let Some((built, answer, breach)) = last else {
+        // Not shrunk, or not seen again when re-sent alone: the drawn case as it was.
+        let id = CaseId::new(seed, first.index);
+        let case = replay::draw(kinds, &id);
+        let b = build(&case, &e.plan.spec, &e.pool);
+        let origin = e.plan.aim(&case, &b).1;
+        let mut what = first.breach.what.clone();
+        if shrink {
+            what.push_str(
+                " (re-sent alone, the case and its smaller forms did not give it again: it may depend on requests sent at the same time or before)",
+            );
         }
+        return Finding {
+            row,
+            ep: first.ep,
+            kind: kind.to_owned(),
+            what,
+            id,
+            count: first.count,
+            request: first.request,
+            answer: first.answer,
+            curl: curl::command(&b, &origin, &e.plan),
+            shrunk: false,
+        };
     };
-    let describe_answer = if matches!(answer, Answer::Closed) && !shrink {
-        first.breach.what.clone()
-    } else {
-        answer.describe(e.opts.timeout)
-    };
+    let id = shrinker.id();
     let origin = e.plan.aim(&replay::draw(kinds, &id), &built).1;
     Finding {
         row,
@@ -791,15 +844,17 @@ async fn minimise(
         what: breach.what,
         id,
         count: first.count,
-        request: describe_request(&built),
-        answer: crate::http::scrub(&describe_answer).0,
+        request: describe_request(&built, &e.plan),
+        answer: crate::http::scrub(&answer.describe(e.opts.timeout)).0,
         curl: curl::command(&built, &origin, &e.plan),
-        shrunk: shrink,
+        shrunk: true,
     }
 }
 
-/// A request for a report: method, target, headers and body, secrets redacted.
-pub fn describe_request(b: &Built) -> String {
+/// A request for a report: method, target, headers and body, secrets redacted (a
+/// client's own Basic credentials are named, other Authorization values shown unless
+/// they hold a credential).
+pub fn describe_request(b: &Built, plan: &Plan) -> String {
     let w = &b.wire;
     if let Some(g) = &w.garbage {
         let shown: String = String::from_utf8_lossy(g).chars().take(300).collect();
@@ -811,7 +866,9 @@ pub fn describe_request(b: &Built) -> String {
         crate::http::redact_url(&visible(&w.target))
     );
     for (k, v) in &w.headers {
-        let v = if k.eq_ignore_ascii_case("authorization") || k.eq_ignore_ascii_case("cookie") {
+        let v = if k.eq_ignore_ascii_case("authorization") {
+            authorization(v, b, plan)
+        } else if k.eq_ignore_ascii_case("cookie") {
             let v = String::from_utf8_lossy(v);
             format!("{} [redacted]", v.split(' ').next().unwrap_or_default())
         } else {
@@ -824,17 +881,50 @@ pub fn describe_request(b: &Built) -> String {
         s.push_str(" | (chunked)");
     }
     if !w.body.is_empty() {
-        let body: String = crate::http::redact_body(&String::from_utf8_lossy(&w.body))
-            .chars()
-            .take(300)
-            .collect();
-        let _ = write!(s, " | body ({} bytes) {body:?}", w.body.len());
+        let body = match std::str::from_utf8(&w.body) {
+            Ok(text) => visible(crate::http::redact_body(text).as_bytes()),
+            Err(_) => visible(&w.body),
+        };
+        let body: String = body.chars().take(300).collect();
+        let _ = write!(s, " | body ({} bytes) \"{body}\"", w.body.len());
     }
     let mut s = crate::http::scrub(&s).0;
     for secret in &b.secrets {
         s = s.replace(secret.as_str(), "[redacted]");
     }
     s
+}
+
+/// An Authorization value for a report.
+fn authorization(v: &[u8], b: &Built, plan: &Plan) -> String {
+    use base64::Engine as _;
+    if let Some(c) = plan.spec.clients.iter().find(|c| {
+        c.secret
+            .as_deref()
+            .is_some_and(|s| oauth2_fuzz::wire::basic(&c.id, s) == v)
+    }) {
+        return format!("Basic [{}'s credentials]", c.id);
+    }
+    let text = String::from_utf8_lossy(v);
+    let decoded = text
+        .strip_prefix("Basic ")
+        .and_then(|p| {
+            base64::engine::general_purpose::STANDARD
+                .decode(p.trim())
+                .ok()
+        })
+        .map(|d| String::from_utf8_lossy(&d).into_owned())
+        .unwrap_or_default();
+    let holds = |s: &String| {
+        s.len() >= 4
+            && (text.contains(s.as_str())
+                || decoded.contains(s.as_str())
+                || decoded.contains(&oauth2_fuzz::form_encode(s)))
+    };
+    if b.secrets.iter().chain(&plan.credentials).any(holds) {
+        return format!("{} [redacted]", text.split(' ').next().unwrap_or_default());
+    }
+    visible(v).chars().take(120).collect()
 }
 
 /// Bytes as visible ASCII, others as `\xHH`.
@@ -861,7 +951,7 @@ pub async fn replay(target: &Target, opts: Options, id: &CaseId) -> Result<(Stri
     let breaches = oracle::check(ep, &b, &a, &e.plan.context(), opts.timeout.as_secs());
     let mut out = String::new();
     let _ = writeln!(out, "case {id} at the {}:", ep.name());
-    let _ = writeln!(out, "  request: {}", describe_request(&b));
+    let _ = writeln!(out, "  request: {}", describe_request(&b, &e.plan));
     let _ = writeln!(
         out,
         "  answer:  {}",

@@ -251,6 +251,14 @@ async fn forward(req: &Req, client: &reqwest::Client, upstream: &str) -> Resp {
                 delay: Duration::ZERO,
             }
         }
+        // A request target the proxy's client cannot express (`*`, a bad path): the
+        // proxy refuses it as a server would, rather than blaming an upstream.
+        Err(e) if e.is_builder() => Resp {
+            status: 400,
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: b"proxy: a request target it cannot forward".to_vec(),
+            delay: Duration::ZERO,
+        },
         Err(e) => Resp {
             status: 502,
             headers: vec![("content-type".into(), "text/plain".into())],
