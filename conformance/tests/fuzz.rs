@@ -225,12 +225,37 @@ fn rows(run: &FuzzRun) -> Vec<&'static str> {
     r
 }
 
+/// A fuzz run as the JSON the CLI writes, read back as `diff` reads it.
+fn as_json(run: &FuzzRun) -> Result<conformance::report::json::Report, String> {
+    let has = |_| true;
+    let result = conformance::fuzz::result(run, &has, None);
+    let report = conformance::report::json::build(
+        &result,
+        conformance::report::json::TargetInfo {
+            name: "reference-server".into(),
+            issuer: None,
+            profile: None,
+        },
+        "2026-01-01T00:00:00Z".into(),
+        0,
+    );
+    conformance::report::diff::parse(&conformance::report::json::render(&report))
+}
+
 async fn classes() -> Result<(), String> {
     let (clean, _) = fuzz_behind(Clean, 800, false).await?;
     if !clean.findings.is_empty() || clean.stopped.is_some() {
         return Err(format!(
             "the bundled server behind a proxy that changes nothing gave findings: {}",
             conformance::fuzz::summary(&clean, None)
+        ));
+    }
+    let base = as_json(&clean)?;
+    let same = conformance::report::diff::compare(&base, &as_json(&clean)?);
+    if same.exit_code() != 0 {
+        return Err(format!(
+            "diff of a clean fuzz result with itself:\n{}",
+            same.console()
         ));
     }
     let mut problems = Vec::new();
@@ -257,6 +282,13 @@ async fn classes() -> Result<(), String> {
                 b.row(),
                 conformance::fuzz::summary(&run, None)
             ));
+        }
+        // `diff` reads fuzz results: the broken run regresses exactly the row's scenario.
+        let diff = conformance::report::diff::compare(&base, &as_json(&run)?);
+        let console = diff.console();
+        let title = conformance::fuzz::oracle::row(b.row()).title;
+        if diff.exit_code() != 1 || diff.regressions() != 1 || !console.contains(title) {
+            problems.push(format!("{b:?}: diff against the clean run:\n{console}"));
         }
         let f = &run.findings[0];
         if f.count == 0 || f.request.is_empty() || f.answer.is_empty() {

@@ -485,14 +485,15 @@ impl<'a> Engine<'a> {
     }
 
     /// Sends a case as a replay does (fresh credentials when it uses any) and returns
-    /// the request, the answer and the breach when the finding is there.
+    /// the request, the answer and the breach when the finding is there, and whether
+    /// any answer came.
     async fn try_alone(
         &mut self,
         case: &Case,
         ep0: Ep,
         row: &str,
         kind: &str,
-    ) -> Option<(Built, Answer, Breach)> {
+    ) -> (Option<(Built, Answer, Breach)>, bool) {
         let mut b = build(case, &self.plan.spec, &self.pool);
         if !b.secrets.is_empty() {
             self.pool = Pool::default();
@@ -503,8 +504,9 @@ impl<'a> Engine<'a> {
         self.extra += 1;
         let a = self.send(0, &origin, &b).await;
         self.absorb(ep, &b, &a);
+        let answered = a.response().is_some();
         if ep != ep0 {
-            return None;
+            return (None, answered);
         }
         let hit = oracle::check(
             ep,
@@ -514,8 +516,8 @@ impl<'a> Engine<'a> {
             self.opts.timeout.as_secs(),
         )
         .into_iter()
-        .find(|x| x.row == row && x.kind == kind)?;
-        Some((b, a, hit))
+        .find(|x| x.row == row && x.kind == kind);
+        (hit.map(|h| (b, a, h)), answered)
     }
 
     fn failing(&self, what: &'static str) -> bool {
@@ -783,6 +785,8 @@ async fn minimise(
     // The drawn case, as sent then (its credentials are spent now: describe it with
     // the pool's current ones, which is how a replay sends it too).
     let mut last: Option<(Built, Answer, Breach)> = None;
+    // Whether the case, re-sent alone, got no answer at all (a busy or stalled target).
+    let mut unanswered = false;
     if shrink {
         let started = Instant::now();
         // The drawn case first, then smaller ones, each as a replay sends it: with
@@ -794,13 +798,14 @@ async fn minimise(
             if tries > SHRINK_TRIES || started.elapsed() > SHRINK_TIME {
                 break;
             }
-            let hit = e.try_alone(&c, first.ep, row, kind).await;
+            let (hit, answered) = e.try_alone(&c, first.ep, row, kind).await;
             let persisted = hit.is_some();
             if let Some(h) = hit {
                 last = Some(h);
             }
             if tries == 0 {
                 if !persisted {
+                    unanswered = !answered;
                     break;
                 }
             } else {
@@ -817,9 +822,13 @@ async fn minimise(
         let b = build(&case, &e.plan.spec, &e.pool);
         let origin = e.plan.aim(&case, &b).1;
         let mut what = first.breach.what.clone();
-        if shrink {
+        if shrink && unanswered {
             what.push_str(
-                " (re-sent alone, the case and its smaller forms did not give it again: it may depend on requests sent at the same time or before)",
+                " (re-sent alone, the case got no answer, so it could not be shrunk: the target may have been busy; try the replay command)",
+            );
+        } else if shrink {
+            what.push_str(
+                " (re-sent alone with fresh credentials, the case did not give it again: it may depend on requests sent at the same time or before, or on the credentials it used then)",
             );
         }
         return Finding {
