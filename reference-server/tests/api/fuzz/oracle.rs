@@ -119,6 +119,8 @@ pub fn check(req: &WireRequest, r: &WireResponse) -> Result<Outcome, String> {
         Endpoint::Metadata => match r.status {
             200 => json_body(head, r, "application/json").map(|_| Outcome::Unchanged),
             405 => oauth_error(head, r, &["invalid_request"]).map(|()| Outcome::Unchanged),
+            // The body is read (and its limit enforced) before the method is looked at.
+            413 => oauth_error(head, r, &["invalid_request"]).map(|()| Outcome::Unchanged),
             s => Err(format!("metadata answered {s}")),
         },
         Endpoint::NotFound => match r.status {
