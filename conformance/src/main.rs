@@ -310,11 +310,17 @@ async fn fuzz(args: &FuzzArgs) -> ExitCode {
     ) {
         return could_not_run(&e);
     }
-    ExitCode::from(if run.findings.is_empty() {
-        EXIT_CONFORMANT
-    } else {
-        EXIT_NOT_CONFORMANT
-    })
+    if run.findings.is_empty() {
+        return ExitCode::from(EXIT_CONFORMANT);
+    }
+    // Any finding fails a fuzz run, whatever its level (the verdict line above counts
+    // levels as a suite run does).
+    println!(
+        "fuzz: {} kind(s) of finding in {} requests: exit 1",
+        run.findings.len(),
+        run.sent
+    );
+    ExitCode::from(EXIT_NOT_CONFORMANT)
 }
 
 /// `oauth2-conformance report A.json B.json --html matrix.html`.
