@@ -309,9 +309,19 @@ fn http_reason(req: &oauth2_fuzz::Request, status: u16) -> bool {
         411 => req.chunked,
         413 => req.body.len() > 8 * 1024 || header_bytes > 8 * 1024,
         414 => req.target.len() > 2 * 1024,
+        // Anything but the form media type (in any case, RFC 9110 §8.3.1), alone or with
+        // `charset=utf-8`, may be refused as unsupported; those two may not.
         415 => {
-            ct.split(';').next().unwrap_or_default().trim() != "application/x-www-form-urlencoded"
-                || ct.matches(';').count() > 1
+            let plain = ct.replace(' ', "");
+            let types = req
+                .headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                .count();
+            types != 1
+                || (plain != "application/x-www-form-urlencoded"
+                    && plain != "application/x-www-form-urlencoded;charset=utf-8"
+                    && plain != "application/x-www-form-urlencoded;charset=\"utf-8\"")
         }
         417 => req.header_value("expect").is_some(),
         431 => header_bytes > 4 * 1024 || req.headers.len() > 30,
@@ -543,6 +553,203 @@ fn echo(b: &Built, r: &Response, ctx: &Context<'_>, out: &mut Vec<Breach>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn req(
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> oauth2_fuzz::Request {
+        oauth2_fuzz::Request {
+            method: method.into(),
+            target: target.as_bytes().to_vec(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+            chunked: false,
+            garbage: None,
+            via_reqwest: false,
+        }
+    }
+
+    fn built(r: oauth2_fuzz::Request) -> Built {
+        Built {
+            wire: r,
+            secrets: Vec::new(),
+            cred: None,
+            unmutated: false,
+            spent: Vec::new(),
+        }
+    }
+
+    fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> Answer {
+        Answer::Response(Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        })
+    }
+
+    fn rows_of(ep: Ep, b: &Built, a: &Answer) -> Vec<&'static str> {
+        let uris = vec![("c".to_owned(), vec!["https://c.example/cb".to_owned()])];
+        let own = vec!["http://as.example".to_owned()];
+        let ctx = Context {
+            redirect_uris: &uris,
+            own_origins: &own,
+            credentials: &[],
+        };
+        check(ep, b, a, &ctx, 10)
+            .into_iter()
+            .map(|x| x.row)
+            .collect()
+    }
+
+    const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+    /// Each check fires on what it names and stays quiet on what the RFCs allow.
+    #[test]
+    fn checks() {
+        let token = built(req("POST", "/token", &[FORM], "grant_type=x"));
+        let json = ("content-type", "application/json");
+        // F3: a registered code passes; an unregistered one, HTML, or a 403 fail.
+        assert!(
+            rows_of(
+                Ep::Token,
+                &token,
+                &resp(400, &[json], r#"{"error":"invalid_grant"}"#)
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            rows_of(
+                Ep::Token,
+                &token,
+                &resp(400, &[json], r#"{"error":"nope"}"#)
+            ),
+            ["F3"]
+        );
+        assert_eq!(
+            rows_of(
+                Ep::Token,
+                &token,
+                &resp(400, &[("content-type", "text/html")], "x")
+            ),
+            ["F3"]
+        );
+        assert_eq!(
+            rows_of(
+                Ep::Token,
+                &token,
+                &resp(403, &[json], r#"{"error":"invalid_client"}"#)
+            ),
+            ["F3"]
+        );
+        // ... but 415 is HTTP's answer to another media type, not to the form in capitals.
+        let other = built(req(
+            "POST",
+            "/token",
+            &[("content-type", "text/plain")],
+            "grant_type=x",
+        ));
+        assert!(rows_of(Ep::Token, &other, &resp(415, &[], "")).is_empty());
+        let capitals = built(req(
+            "POST",
+            "/token",
+            &[("content-type", "APPLICATION/X-WWW-FORM-URLENCODED")],
+            "grant_type=x",
+        ));
+        assert_eq!(rows_of(Ep::Token, &capitals, &resp(415, &[], "")), ["F3"]);
+        // F1, with HTTP's own 505 excused.
+        assert_eq!(rows_of(Ep::Token, &token, &resp(500, &[], "")), ["F1"]);
+        assert!(rows_of(Ep::Other, &token, &resp(505, &[], "")).is_empty());
+        // F6: tokens without grant_type, but not when it came in another spelling.
+        let ok = r#"{"access_token":"a","token_type":"Bearer"}"#;
+        let none = built(req("POST", "/token", &[FORM], "code=x"));
+        assert_eq!(rows_of(Ep::Token, &none, &resp(200, &[json], ok)), ["F6"]);
+        let in_json = built(req(
+            "POST",
+            "/token",
+            &[json],
+            r#"{"grant_type":"client_credentials"}"#,
+        ));
+        assert!(rows_of(Ep::Token, &in_json, &resp(200, &[json], ok)).is_empty());
+        // F4: a Bearer challenge among others passes; none fails.
+        let me = built(req("GET", "/me", &[], ""));
+        assert!(
+            rows_of(
+                Ep::Resource,
+                &me,
+                &resp(
+                    401,
+                    &[("www-authenticate", "Basic realm=\"a\", Bearer realm=\"b\"")],
+                    ""
+                )
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            rows_of(
+                Ep::Resource,
+                &me,
+                &resp(401, &[("www-authenticate", "Basic realm=\"a\"")], "")
+            ),
+            ["F4"]
+        );
+        // F5: the registered URI (with a query after it), the server's own origin and a
+        // relative reference pass; another URI fails.
+        let auth = built(req("GET", "/authorize?client_id=c&redirect_uri=x", &[], ""));
+        for fine in [
+            "https://c.example/cb?error=invalid_request",
+            "http://as.example/login",
+            "/login",
+        ] {
+            assert!(
+                rows_of(Ep::Authorize, &auth, &resp(302, &[("location", fine)], "")).is_empty(),
+                "{fine}"
+            );
+        }
+        for bad in ["https://c.example/cbx?error=x", "https://evil.example/cb"] {
+            assert_eq!(
+                rows_of(Ep::Authorize, &auth, &resp(302, &[("location", bad)], "")),
+                ["F5"],
+                "{bad}"
+            );
+        }
+        // F7: the probe unescaped in HTML fails; escaped, it passes.
+        let probe = built(req(
+            "GET",
+            "/authorize?state=%3Coauth2-fuzz-probe+x%3D%221%22%3E",
+            &[],
+            "",
+        ));
+        let html = ("content-type", "text/html");
+        assert_eq!(
+            rows_of(
+                Ep::Authorize,
+                &probe,
+                &resp(400, &[html], "<p><oauth2-fuzz-probe x=\"1\"></p>")
+            ),
+            ["F7"]
+        );
+        assert!(
+            rows_of(
+                Ep::Authorize,
+                &probe,
+                &resp(400, &[html], "<p>&lt;oauth2-fuzz-probe x=\"1\"&gt;</p>")
+            )
+            .is_empty()
+        );
+        // F2 only for well-formed requests.
+        assert_eq!(rows_of(Ep::Token, &token, &Answer::Closed), ["F2"]);
+        let mut garbage = req("POST", "/token", &[], "");
+        garbage.garbage = Some(b"zz".to_vec());
+        assert!(rows_of(Ep::Other, &built(garbage), &Answer::TimedOut).is_empty());
+    }
 
     /// Each row is in the index with the level the code gives it.
     #[test]
