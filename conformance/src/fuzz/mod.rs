@@ -306,6 +306,8 @@ struct Engine<'a> {
     refill_failures: BTreeMap<&'static str, u32>,
     notes: Vec<String>,
     seq: u64,
+    /// The target issues no refresh token to the pool's grants.
+    no_refresh: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -336,6 +338,7 @@ impl<'a> Engine<'a> {
             refill_failures: BTreeMap::new(),
             notes: Vec::new(),
             seq: 0,
+            no_refresh: false,
         })
     }
 
@@ -425,7 +428,12 @@ impl<'a> Engine<'a> {
             }
             _ => form.push(("client_id".into(), client.id.clone())),
         }
-        if let Some(scope) = &client.scope {
+        // The profile's scope for the grants that take one (§4.3.2, §4.4.2); a code
+        // carries the scope it was issued with.
+        let takes_scope = form
+            .iter()
+            .any(|(k, v)| k == "grant_type" && (v == "password" || v == "client_credentials"));
+        if let (Some(scope), true) = (&client.scope, takes_scope) {
             if !form.iter().any(|(k, _)| k == "scope") {
                 form.push(("scope".into(), scope.clone()));
             }
@@ -520,8 +528,30 @@ impl<'a> Engine<'a> {
         (hit.map(|h| (b, a, h)), answered)
     }
 
+    /// A user's token response without a refresh token: the target does not issue
+    /// them here (RFC 6749 §5.1: OPTIONAL), so the pool stops asking.
+    fn note_refresh(&mut self, body: &serde_json::Value) {
+        if !body["refresh_token"].is_string() && !self.no_refresh {
+            self.no_refresh = true;
+            self.notes.push(
+                "the target issued no refresh token with the user's tokens: refresh-token cases use a made-up value"
+                    .into(),
+            );
+        }
+    }
+
     fn failing(&self, what: &'static str) -> bool {
-        self.refill_failures.get(what).copied().unwrap_or(0) >= 3
+        self.failing_n(what, 3)
+    }
+
+    fn failing_n(&self, what: &'static str, n: u32) -> bool {
+        self.refill_failures.get(what).copied().unwrap_or(0) >= n
+    }
+
+    /// Counts a success or failure without a note.
+    fn outcome_quiet(&mut self, what: &'static str, ok: bool) {
+        let n = self.refill_failures.entry(what).or_default();
+        *n = if ok { 0 } else { *n + 1 };
     }
 
     fn outcome(&mut self, what: &'static str, ok: bool, why: &str) {
@@ -531,9 +561,15 @@ impl<'a> Engine<'a> {
         } else {
             *n += 1;
             if *n == 3 {
-                self.notes.push(format!(
-                    "{why}: cases that need one use a made-up value instead"
-                ));
+                let spent = self.logins >= self.max_logins;
+                self.notes.push(if spent {
+                    format!(
+                        "{why} once the run's {} logins (one per 50 requests) were spent: later cases that need one use a made-up value instead",
+                        self.max_logins
+                    )
+                } else {
+                    format!("{why}: cases that need one use a made-up value instead")
+                });
             }
         }
     }
@@ -557,53 +593,54 @@ impl<'a> Engine<'a> {
                 self.pool.codes.push(c);
             }
         }
-        if (self.pool.refresh.len() < 4 || self.pool.user_access.len() < 2)
-            && !self.failing("user tokens")
-        {
+        let want_refresh = self.pool.refresh.len() < 4 && !self.no_refresh;
+        if (want_refresh || self.pool.user_access.len() < 2) && !self.failing("user tokens") {
             self.seq += 1;
+            // The password grant when a client has it and it has worked (or not failed
+            // twice); else a code from the login, redeemed.
             let password_role = ClientRole::ALL
                 .into_iter()
                 .find(|r| t.client(*r).is_some_and(|c| c.has_grant("password")));
-            let got = match (password_role, t.primary.clone()) {
-                (Some(role), Some(user)) => {
-                    let form = vec![
-                        ("grant_type".to_owned(), "password".to_owned()),
-                        ("username".to_owned(), user.username.clone()),
-                        ("password".to_owned(), user.password.expose().to_owned()),
+            let mut got = false;
+            if let (Some(role), Some(user), false) = (
+                password_role,
+                t.primary.clone(),
+                self.failing_n("password", 2),
+            ) {
+                let form = vec![
+                    ("grant_type".to_owned(), "password".to_owned()),
+                    ("username".to_owned(), user.username.clone()),
+                    ("password".to_owned(), user.password.expose().to_owned()),
+                ];
+                if let (Some(body), Some(cred)) =
+                    (self.token_request(role, form).await, self.slot(role))
+                {
+                    self.note_refresh(&body);
+                    self.add_tokens(cred, &body);
+                    got = true;
+                }
+                self.outcome_quiet("password", got);
+            }
+            if !got {
+                if let Some(code) = self.login_code().await {
+                    let role = self.plan.roles.get(usize::from(code.cred.0)).copied();
+                    let mut form = vec![
+                        ("grant_type".to_owned(), "authorization_code".to_owned()),
+                        ("code".to_owned(), code.code.clone()),
+                        ("redirect_uri".to_owned(), code.redirect_uri.clone()),
                     ];
-                    match (self.token_request(role, form).await, self.slot(role)) {
-                        (Some(body), Some(cred)) => {
-                            self.add_tokens(cred, &body);
-                            true
+                    if let Some(v) = &code.verifier {
+                        form.push(("code_verifier".into(), v.clone()));
+                    }
+                    if let Some(role) = role {
+                        if let Some(body) = self.token_request(role, form).await {
+                            self.note_refresh(&body);
+                            self.add_tokens(code.cred, &body);
+                            got = true;
                         }
-                        _ => false,
                     }
                 }
-                _ => match self.login_code().await {
-                    Some(code) => {
-                        let role = self.plan.roles.get(usize::from(code.cred.0)).copied();
-                        let mut form = vec![
-                            ("grant_type".to_owned(), "authorization_code".to_owned()),
-                            ("code".to_owned(), code.code.clone()),
-                            ("redirect_uri".to_owned(), code.redirect_uri.clone()),
-                        ];
-                        if let Some(v) = &code.verifier {
-                            form.push(("code_verifier".into(), v.clone()));
-                        }
-                        match role {
-                            Some(role) => match self.token_request(role, form).await {
-                                Some(body) => {
-                                    self.add_tokens(code.cred, &body);
-                                    true
-                                }
-                                None => false,
-                            },
-                            None => false,
-                        }
-                    }
-                    None => false,
-                },
-            };
+            }
             self.outcome(
                 "user tokens",
                 got,
@@ -611,7 +648,10 @@ impl<'a> Engine<'a> {
             );
         }
         if self.pool.other_access.is_empty() && !self.failing("client tokens") {
-            if let Some(role) = ClientRole::ALL.into_iter().find(|r| {
+            // The client-credentials client first: others may have the grant only by the
+            // profile's default.
+            let roles = std::iter::once(ClientRole::ClientCredentials).chain(ClientRole::ALL);
+            if let Some(role) = roles.into_iter().find(|r| {
                 t.client(*r)
                     .is_some_and(|c| c.has_grant("client_credentials"))
             }) {

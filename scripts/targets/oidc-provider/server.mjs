@@ -295,7 +295,15 @@ const providerCallback = provider.callback();
 const INTERACTION = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|consent))?$/;
 
 const server = createServer((req, res) => {
-  const path = new URL(req.url, ISSUER).pathname;
+  // A request target that is no URL path (`//me%00`, found by `oauth2-conformance fuzz`)
+  // threw here and stopped the whole process; it is the provider's to refuse.
+  let path;
+  try {
+    path = new URL(req.url, ISSUER).pathname;
+  } catch {
+    providerCallback(req, res);
+    return;
+  }
   const m = INTERACTION.exec(path);
   if (m) {
     interaction(req, res, m[1], m[2]).catch((err) => {
