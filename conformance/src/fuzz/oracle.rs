@@ -182,6 +182,18 @@ fn breach(row: &'static str, kind: impl Into<String>, what: impl Into<String>) -
     }
 }
 
+/// Parameters whose values are credentials (RFC 6749 §2.3.1, §4.1.3, §4.3.2, §6; RFC
+/// 7009 §2.1; RFC 7662 §2.1; RFC 6750 §2.2; RFC 7636 §4.5).
+const CREDENTIAL_PARAMS: &[&str] = &[
+    "client_secret",
+    "password",
+    "code",
+    "refresh_token",
+    "token",
+    "access_token",
+    "code_verifier",
+];
+
 /// Methods every HTTP server knows (RFC 9110 §9.3).
 const KNOWN_METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
 
@@ -457,15 +469,14 @@ fn redirect(req: &oauth2_fuzz::Request, r: &Response, ctx: &Context<'_>, out: &m
         return;
     }
     let ids = params(req, "client_id");
-    let registered: Vec<&String> = match ids.as_slice() {
-        [id] => ctx
-            .redirect_uris
-            .iter()
-            .filter(|(c, _)| c == id)
-            .flat_map(|(_, uris)| uris)
-            .collect(),
-        _ => Vec::new(),
-    };
+    // With client_id repeated, a server that goes by any one of them may send its error
+    // to that client's registered URI (§4.1.2.1 forbids only an invalid one).
+    let registered: Vec<&String> = ctx
+        .redirect_uris
+        .iter()
+        .filter(|(c, _)| ids.contains(c))
+        .flat_map(|(_, uris)| uris)
+        .collect();
     let fits = registered.iter().any(|uri| {
         location
             .strip_prefix(uri.as_str())
@@ -521,7 +532,25 @@ fn echo(b: &Built, r: &Response, ctx: &Context<'_>, out: &mut Vec<Breach>) {
     if r.status < 300 {
         return;
     }
-    let raw = String::from_utf8_lossy(&b.wire.to_bytes()).into_owned();
+    // What the request carried as a credential: the values of the parameters that hold
+    // one and the Authorization header (a token that happened to land in `state` is no
+    // credential of that request, and echoing it is no leak).
+    let mut carried: Vec<String> = CREDENTIAL_PARAMS
+        .iter()
+        .flat_map(|n| params(&b.wire, n))
+        .collect();
+    carried.extend(b.wire.header_value("authorization"));
+    if let Some(basic) = b
+        .wire
+        .header_value("authorization")
+        .and_then(|a| a.strip_prefix("Basic ").map(str::to_owned))
+    {
+        use base64::Engine as _;
+        if let Ok(d) = base64::engine::general_purpose::STANDARD.decode(basic.trim()) {
+            let d = String::from_utf8_lossy(&d).into_owned();
+            carried.extend(d.split(':').map(crate::http::decode));
+        }
+    }
     let headers: String = r
         .headers
         .iter()
@@ -531,9 +560,7 @@ fn echo(b: &Built, r: &Response, ctx: &Context<'_>, out: &mut Vec<Breach>) {
         .collect::<Vec<_>>()
         .join("\n");
     for secret in b.secrets.iter().chain(ctx.credentials) {
-        if secret.len() < 8
-            || !raw.contains(secret.as_str()) && !raw.contains(&oauth2_fuzz::form_encode(secret))
-        {
+        if secret.len() < 8 || !carried.iter().any(|c| c.contains(secret.as_str())) {
             continue;
         }
         if body.contains(secret.as_str()) || headers.contains(secret.as_str()) {
@@ -610,6 +637,10 @@ mod tests {
     }
 
     const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+    fn html_ct() -> (&'static str, &'static str) {
+        ("content-type", "text/html")
+    }
 
     /// Each check fires on what it names and stays quiet on what the RFCs allow.
     #[test]
@@ -720,6 +751,51 @@ mod tests {
                 "{bad}"
             );
         }
+        // ... and with client_id repeated, either client's registered URI passes.
+        let twice = built(req(
+            "GET",
+            "/authorize?client_id=c&client_id=c&redirect_uri=x",
+            &[],
+            "",
+        ));
+        assert!(
+            rows_of(
+                Ep::Authorize,
+                &twice,
+                &resp(
+                    302,
+                    &[("location", "https://c.example/cb?error=invalid_request")],
+                    ""
+                )
+            )
+            .is_empty()
+        );
+        // F8: a token sent as `token` and echoed is a finding; the same value sent as
+        // `state` and echoed is not.
+        let mut as_token = built(req("POST", "/revoke", &[FORM], "token=secret-token-0001"));
+        as_token.secrets.push("secret-token-0001".into());
+        assert_eq!(
+            rows_of(
+                Ep::Revoke,
+                &as_token,
+                &resp(
+                    400,
+                    &[json],
+                    r#"{"error":"invalid_request","error_description":"bad secret-token-0001"}"#
+                )
+            ),
+            ["F8"]
+        );
+        let mut as_state = built(req("GET", "/authorize?state=secret-token-0001", &[], ""));
+        as_state.secrets.push("secret-token-0001".into());
+        assert!(
+            rows_of(
+                Ep::Authorize,
+                &as_state,
+                &resp(400, &[html_ct()], "<p>state secret-token-0001</p>")
+            )
+            .is_empty()
+        );
         // F7: the probe unescaped in HTML fails; escaped, it passes.
         let probe = built(req(
             "GET",
