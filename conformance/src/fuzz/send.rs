@@ -91,46 +91,7 @@ impl Origin {
     }
 }
 
-/// A response as read.
-#[derive(Debug, Clone, Default)]
-pub struct Response {
-    /// Status code.
-    pub status: u16,
-    /// Header names (lower-cased) and values.
-    pub headers: Vec<(String, Vec<u8>)>,
-    /// The body, de-chunked, at most 1 MiB.
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    /// The first value of a header, as text.
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-    }
-
-    /// Every value of a header, as text.
-    pub fn headers_named(&self, name: &str) -> Vec<String> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-            .collect()
-    }
-
-    /// The media type without parameters, lower-cased.
-    pub fn media_type(&self) -> String {
-        self.header("content-type")
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase()
-    }
-}
+pub use oauth2_fuzz::wire::Response;
 
 /// What came back.
 #[derive(Debug, Clone)]

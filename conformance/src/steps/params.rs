@@ -48,6 +48,17 @@ impl FromStr for UserParam {
     }
 }
 
+/// The error codes of RFC 6749 §5.2 (the token endpoint's), which RFC 7009 §2.2.1 also
+/// uses for a refused revocation.
+pub const SECTION_5_2: &[&str] = &[
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+];
+
 /// The error codes of RFC 6749 §4.1.2.1, §5.2, RFC 6750 §3.1 and RFC 7009 §2.2.1.
 pub const ERROR_CODES: &[&str] = &[
     "invalid_request",

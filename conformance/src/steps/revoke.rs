@@ -5,7 +5,7 @@
 use cucumber::{given, then, when};
 
 use super::http::check_error;
-use super::params::{AuthVariant, ClientParam, TokenKind};
+use super::params::{AuthVariant, ClientParam, SECTION_5_2, TokenKind};
 use super::{authenticated_post, endpoint, send};
 use crate::mismatch::{Check, Mismatch, ensure};
 use crate::secret::Secret;
@@ -175,17 +175,6 @@ async fn refresh_refused(w: &mut OAuthWorld) -> Check {
         &x,
     )
 }
-
-/// The error codes of RFC 6749 §5.2, which RFC 7009 §2.2.1 uses for a refused
-/// revocation.
-const SECTION_5_2: &[&str] = &[
-    "invalid_request",
-    "invalid_client",
-    "invalid_grant",
-    "unauthorized_client",
-    "unsupported_grant_type",
-    "invalid_scope",
-];
 
 #[then(expr = "the revocation is refused with an error")]
 async fn refused(w: &mut OAuthWorld) -> Check {

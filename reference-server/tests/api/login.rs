@@ -4,10 +4,7 @@
 //! user's credentials, and parses the 303 `Location` into its query parameters. Also the
 //! token-endpoint helpers the code-grant tests share.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 
 use crate::common::*;
 
@@ -21,20 +18,12 @@ pub const SECOND_CALLBACK: &str = "https://second.example/callback";
 /// A fixed, valid PKCE verifier (RFC 7636 §4.1: 43..128 unreserved characters).
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-._~0123456789";
 
-/// `BASE64URL-ENCODE(SHA256(ASCII(code_verifier)))` (RFC 7636 §4.2).
-pub fn s256(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
+/// The PKCE S256 challenge of a verifier (RFC 7636 §4.2).
+pub use oauth2_fuzz::wire::s256;
 
 /// An `application/x-www-form-urlencoded` query string, in the given order (repeats
 /// allowed, so tests can send a parameter twice).
-pub fn query(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
+pub use oauth2_fuzz::wire::query;
 
 /// Decodes one `application/x-www-form-urlencoded` component (`+` is a space).
 pub fn decode(s: &str) -> String {

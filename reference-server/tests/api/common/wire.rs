@@ -11,43 +11,7 @@ use tokio::net::TcpStream;
 /// Generous upper bound for one exchange, against hangs only.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub use oauth2_fuzz::wire::{MAX_URI, Request as WireRequest};
-
-/// A response as read, or the fact that none came.
-#[derive(Debug, Clone, Default)]
-pub struct WireResponse {
-    /// The status (0 when the connection closed without a response).
-    pub status: u16,
-    /// Header names (lower-cased) and values.
-    pub headers: Vec<(String, Vec<u8>)>,
-    /// The body, de-chunked.
-    pub body: Vec<u8>,
-}
-
-impl WireResponse {
-    /// The single value of a header, as text.
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-    }
-
-    /// How many times a header occurs.
-    pub fn header_count(&self, name: &str) -> usize {
-        self.headers.iter().filter(|(k, _)| k == name).count()
-    }
-
-    /// The body as JSON (`Null` when it is not).
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_default()
-    }
-
-    /// The media type without parameters, lower-cased.
-    pub fn media_type(&self) -> String {
-        super::media_type_of(self.header("content-type"))
-    }
-}
+pub use oauth2_fuzz::wire::{MAX_URI, Request as WireRequest, Response as WireResponse};
 
 /// One client connection: a raw socket (reopened when the server closes it) and a
 /// reqwest client with its own pool.
