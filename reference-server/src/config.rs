@@ -7,8 +7,8 @@ use std::time::Duration;
 /// Everything the server needs to know to run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// SQLite database file; created if missing.
-    pub database: PathBuf,
+    /// The database: a SQLite file (created if missing) or a PostgreSQL URL.
+    pub database: crate::store::Location,
     /// Seed document with users and clients, loaded idempotently at start.
     pub fixtures: Option<PathBuf>,
     /// The issuer identifier (RFC 8414 §2). `None`: `http://` plus the bound address.
@@ -40,6 +40,14 @@ pub struct Config {
     pub login_throttle: crate::throttle::Settings,
     /// How the authorization endpoint's login and consent pages are built.
     pub login_ui: LoginUi,
+    /// Whether validated access tokens are cached in memory (see
+    /// [`crate::store::cache`]).
+    pub token_cache: bool,
+    /// PostgreSQL connections per replica.
+    pub db_pool_size: u32,
+    /// How long a request waits for a free database connection before it is answered
+    /// 503.
+    pub db_acquire_timeout: Duration,
 }
 
 /// How the login and consent pages of the authorization endpoint are built. Both ask
@@ -88,8 +96,9 @@ impl std::str::FromStr for LoginUi {
 }
 
 impl Config {
-    /// Defaults for a database at `database`, without fixtures.
-    pub fn new(database: impl Into<PathBuf>) -> Self {
+    /// Defaults for a database at `database` (a path, or a URL, see
+    /// [`crate::store::Location`]), without fixtures.
+    pub fn new(database: impl Into<crate::store::Location>) -> Self {
         Self {
             database: database.into(),
             fixtures: None,
@@ -107,6 +116,22 @@ impl Config {
             realm: "reference-server".to_owned(),
             login_throttle: crate::throttle::Settings::default(),
             login_ui: LoginUi::default(),
+            token_cache: true,
+            db_pool_size: 16,
+            db_acquire_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The store settings these settings describe.
+    pub fn store_settings(&self) -> crate::store::Settings {
+        crate::store::Settings {
+            cache_capacity: if self.token_cache {
+                crate::store::cache::DEFAULT_CAPACITY
+            } else {
+                0
+            },
+            pool_size: self.db_pool_size,
+            acquire_timeout: self.db_acquire_timeout,
         }
     }
 

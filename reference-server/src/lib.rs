@@ -3,8 +3,8 @@
 //! # Layout
 //! - [`grant`]: pure protocol decisions (no warp, no sqlx), one file per concept:
 //!   parameters, scope, client authentication, token requests, refresh.
-//! - [`store`]: SQLite repositories (users, clients, grants and tokens) behind plain
-//!   functions; tokens and secrets are stored only as SHA-256 digests.
+//! - [`store`]: SQLite or PostgreSQL repositories (users, clients, grants and tokens)
+//!   behind plain functions written once for both; tokens and secrets are stored only as SHA-256 digests.
 //! - [`http`]: the warp edge: one filter reads each request, handlers per endpoint, and
 //!   the single place where errors become responses.
 //! - [`fixtures`]: the seed document of users and clients.
@@ -126,7 +126,7 @@ impl Server {
             .check()
             .map_err(|e| StartError::Config(e.into()))?;
         let addr = listener.local_addr()?;
-        let db = Db::open(&config.database).await?;
+        let db = Db::open_with(&config.database, config.store_settings()).await?;
         if let Some(path) = &config.fixtures {
             let seed = fixtures::read(path)?;
             fixtures::load(&db, seed, config.bcrypt_cost).await?;

@@ -20,13 +20,34 @@ struct Cli {
     #[arg(long, env = "REFERENCE_SERVER_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
 
-    /// SQLite database file, created if missing and opened in WAL mode.
+    /// The database: a SQLite file (a path or sqlite://PATH; created if missing, opened
+    /// in WAL mode), or PostgreSQL (postgres://USER:PASSWORD@HOST:PORT/DB or
+    /// postgresql://...), which several replicas may share.
     #[arg(
         long,
         env = "REFERENCE_SERVER_DATABASE",
         default_value = "reference-server.sqlite"
     )]
-    database: PathBuf,
+    database: String,
+
+    /// Cache validated access tokens in memory ("on"), or read every token from the
+    /// database ("off"). With PostgreSQL, revocations reach every replica's cache at once
+    /// (LISTEN/NOTIFY), and no entry is served for more than one second without reading it
+    /// again.
+    #[arg(long, env = "REFERENCE_SERVER_TOKEN_CACHE", default_value = "on",
+          value_parser = PossibleValuesParser::new(["on", "off"]).map(|s| s == "on"))]
+    token_cache: bool,
+
+    /// PostgreSQL connections per replica.
+    #[arg(long, env = "REFERENCE_SERVER_DB_POOL_SIZE", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(2..=1000))]
+    db_pool_size: u32,
+
+    /// Seconds a request waits for a free database connection before it is answered
+    /// 503 Service Unavailable.
+    #[arg(long, env = "REFERENCE_SERVER_DB_ACQUIRE_TIMEOUT", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    db_acquire_timeout: u64,
 
     /// Seed document with users and clients, loaded idempotently at start.
     #[arg(
@@ -120,7 +141,10 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let mut config = Config::new(cli.database);
+    let mut config = Config::new(cli.database.as_str());
+    config.token_cache = cli.token_cache;
+    config.db_pool_size = cli.db_pool_size;
+    config.db_acquire_timeout = Duration::from_secs(cli.db_acquire_timeout);
     config.fixtures = (!cli.no_fixtures).then_some(cli.fixtures);
     config.issuer = cli.issuer;
     config.bcrypt_cost = cli.bcrypt_cost;

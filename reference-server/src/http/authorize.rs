@@ -48,6 +48,16 @@ pub async fn handle(state: &State, req: &Request) -> Response {
     };
     result.unwrap_or_else(|e| {
         tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "authorization endpoint failed");
+        if e.is_unavailable() {
+            return with_header(
+                error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The server is temporarily unavailable. Please try again shortly.",
+                ),
+                RETRY_AFTER,
+                super::error::UNAVAILABLE_RETRY_AFTER,
+            );
+        }
         error_page(StatusCode::INTERNAL_SERVER_ERROR, "The server could not process the request.")
     })
 }
@@ -120,7 +130,30 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
     // blocked account and address get the form again with 429 and Retry-After,
     // whatever the password.
     let addr = req.remote.map(|a| a.ip());
-    let user = match sign_in(state, email, password.as_ref(), addr).await? {
+    // Once the request is validated, a database outage goes back to the client as
+    // `temporarily_unavailable` (§4.1.2.1: "the authorization server is currently unable
+    // to handle the request due to a temporary overloading or maintenance").
+    let unavailable = |e: super::HttpError| {
+        if e.is_unavailable() {
+            tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "database unavailable");
+            Ok(redirect(&error_location(
+                state,
+                &request.redirect_uri,
+                request.state.as_deref(),
+                &OAuthError::new(
+                    crate::grant::ErrorCode::TemporarilyUnavailable,
+                    "the server is temporarily unavailable",
+                ),
+            )))
+        } else {
+            Err(e)
+        }
+    };
+    let signed_in = match sign_in(state, email, password.as_ref(), addr).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let user = match signed_in {
         SignIn::Valid(user) => user,
         SignIn::Invalid => {
             return form_again(state, &request, &params, WRONG_CREDENTIALS).await;
@@ -134,8 +167,10 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
             return Ok(page);
         }
     };
-    let location = issue_code(state, &request, user.id).await?;
-    Ok(redirect(&location))
+    match issue_code(state, &request, user.id).await {
+        Ok(location) => Ok(redirect(&location)),
+        Err(e) => unavailable(e),
+    }
 }
 
 /// RFC 6749 §10.12: the authorization server protects its own endpoint against CSRF.

@@ -29,6 +29,17 @@ pub enum HttpError {
     Random(#[from] getrandom::Error),
 }
 
+impl HttpError {
+    /// Whether the database could not be reached (or had no free connection in time):
+    /// answered 503 with `Retry-After`, since the same request may work shortly.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Store(e) if e.is_unavailable())
+    }
+}
+
+/// Seconds a client is asked to wait when the database is unavailable.
+pub const UNAVAILABLE_RETRY_AFTER: &str = "1";
+
 /// The HTTP status of an error code (RFC 6749 §5.2: 400 unless otherwise specified;
 /// `invalid_client` is 401).
 pub fn status_of(code: ErrorCode) -> StatusCode {
@@ -55,7 +66,21 @@ pub fn clean_description(s: &str) -> String {
 /// challenge ("the authorization server MUST respond with an HTTP 401 (Unauthorized)
 /// status code and include the "WWW-Authenticate" response header field matching the
 /// authentication scheme used by the client").
+///
+/// When the database is unavailable the answer is 503 with `Retry-After` and
+/// `server_error`: §5.2 has no code for it, and `temporarily_unavailable` belongs to the
+/// authorization endpoint (§4.1.2.1). RFC 7009 §2.2.1 names 503 for revocation: "the
+/// client must assume the token still exists and may retry after a reasonable delay".
 pub fn oauth_error_response(err: HttpError, realm: &str) -> Response {
+    if err.is_unavailable() {
+        tracing::error!(error = %err, cause = ?std::error::Error::source(&err), "database unavailable");
+        let body = serde_json::json!({
+            "error": ErrorCode::ServerError.as_str(),
+            "error_description": "the server's database is unavailable; retry shortly",
+        });
+        let r = no_store(json(StatusCode::SERVICE_UNAVAILABLE, &body));
+        return with_header(r, RETRY_AFTER, UNAVAILABLE_RETRY_AFTER);
+    }
     let error = match err {
         HttpError::OAuth(e) => e,
         other => {

@@ -38,6 +38,8 @@ enum Refusal {
     TooLarge,
     /// 500 without details.
     Internal,
+    /// 503 with `Retry-After`: the database cannot be reached.
+    Unavailable,
 }
 
 /// The refusal of a request whose body could not be read.
@@ -68,7 +70,11 @@ async fn me(state: &State, req: &Request) -> Result<Response, Refusal> {
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "token lookup failed");
-            Refusal::Internal
+            if e.is_unavailable() {
+                Refusal::Unavailable
+            } else {
+                Refusal::Internal
+            }
         })?
         .ok_or(Refusal::InvalidToken(
             "the access token is invalid, expired or revoked",
@@ -193,6 +199,12 @@ fn refuse(refusal: Refusal, realm: &str) -> Response {
             "Server error",
             "the server could not process the request",
         ),
+        Refusal::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("temporarily_unavailable"),
+            "Service unavailable",
+            "the server's database is unavailable; retry shortly",
+        ),
     };
     let document = json!({
         "errors": [{
@@ -204,7 +216,7 @@ fn refuse(refusal: Refusal, realm: &str) -> Response {
     });
     let mut r = no_store(json_as(status, &document, JSON_API));
     let challenge = match (&refusal, code) {
-        (Refusal::MethodNotAllowed | Refusal::Internal, _) => None,
+        (Refusal::MethodNotAllowed | Refusal::Internal | Refusal::Unavailable, _) => None,
         (Refusal::NoCredentials, _) | (_, None) => Some(format!("Bearer realm=\"{realm}\"")),
         (Refusal::InsufficientScope, Some(code)) => Some(format!(
             "Bearer realm=\"{realm}\", error=\"{code}\", error_description=\"{}\", scope=\"{REQUIRED_SCOPE}\"",
@@ -220,6 +232,13 @@ fn refuse(refusal: Refusal, realm: &str) -> Response {
     }
     if matches!(refusal, Refusal::MethodNotAllowed) {
         r = with_header(r, ALLOW, "GET, POST");
+    }
+    if matches!(refusal, Refusal::Unavailable) {
+        r = with_header(
+            r,
+            warp::http::header::RETRY_AFTER,
+            super::error::UNAVAILABLE_RETRY_AFTER,
+        );
     }
     r
 }

@@ -281,6 +281,17 @@ fn not_allowed(allow: &'static str) -> Response {
 /// 500 for a failure of the server itself, logged.
 fn internal(e: super::HttpError) -> Response {
     tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "login API failed");
+    if e.is_unavailable() {
+        return with_header(
+            refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "The server is temporarily unavailable. Please try again shortly.",
+            ),
+            warp::http::header::RETRY_AFTER,
+            super::error::UNAVAILABLE_RETRY_AFTER,
+        );
+    }
     refusal(
         StatusCode::INTERNAL_SERVER_ERROR,
         "server_error",

@@ -1,7 +1,10 @@
 //! Group commit for new grants: the password and client-credentials grants each store a
 //! grant and its tokens, and nothing they write depends on another request, so the
-//! requests that queue up while the single writer is busy are stored together in one
-//! transaction (one commit, one WAL append) instead of one transaction each.
+//! requests that queue up while the writer is busy are stored together in one
+//! transaction (one commit, one WAL append) instead of one transaction each. With
+//! PostgreSQL the batch is three statements whatever its size: the grant ids are drawn
+//! from the grants' sequence, then every grant and every token is written by one
+//! multi-row insert each.
 //!
 //! Each request still gets its own answer: when a batch fails as a whole (it should not:
 //! every row is new), it is rolled back and each grant is retried in a transaction of its
@@ -11,8 +14,8 @@
 use sqlx::Connection as _;
 use tokio::sync::{mpsc, oneshot};
 
-use super::StoreError;
 use super::tokens::{NewGrant, NewToken, issue_in};
+use super::{Backend, StoreError};
 use crate::grant::scope::Scope;
 
 /// Most grants stored in one transaction.
@@ -51,9 +54,9 @@ pub struct Batcher {
 
 impl Batcher {
     /// Starts the task that drains the queue into `write` (the single-writer pool).
-    pub(super) fn start(write: sqlx::SqlitePool) -> Self {
+    pub(super) fn start(write: sqlx::AnyPool, backend: Backend) -> Self {
         let (queue, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(write, rx));
+        tokio::spawn(run(write, backend, rx));
         Self { queue }
     }
 
@@ -74,16 +77,20 @@ impl Batcher {
     }
 }
 
-async fn run(write: sqlx::SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
+async fn run(write: sqlx::AnyPool, backend: Backend, mut rx: mpsc::UnboundedReceiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        store(&write, std::mem::take(&mut jobs)).await;
+        store(&write, backend, std::mem::take(&mut jobs)).await;
     }
 }
 
 /// Stores a batch in one transaction, or each job alone if that fails.
-async fn store(write: &sqlx::SqlitePool, jobs: Vec<Job>) {
-    match together(write, &jobs).await {
+async fn store(write: &sqlx::AnyPool, backend: Backend, jobs: Vec<Job>) {
+    let stored = match backend {
+        Backend::Sqlite => together(write, &jobs).await,
+        Backend::Postgres => together_pg(write, &jobs).await,
+    };
+    match stored {
         Ok(ids) => {
             for (job, id) in jobs.into_iter().zip(ids) {
                 let _ = job.done.send(Ok(id));
@@ -101,7 +108,7 @@ async fn store(write: &sqlx::SqlitePool, jobs: Vec<Job>) {
     }
 }
 
-async fn together(write: &sqlx::SqlitePool, jobs: &[Job]) -> Result<Vec<i64>, StoreError> {
+async fn together(write: &sqlx::AnyPool, jobs: &[Job]) -> Result<Vec<i64>, StoreError> {
     let mut conn = write.acquire().await?;
     let mut tx = conn.begin().await?;
     let mut ids = Vec::with_capacity(jobs.len());
@@ -112,7 +119,85 @@ async fn together(write: &sqlx::SqlitePool, jobs: &[Job]) -> Result<Vec<i64>, St
     Ok(ids)
 }
 
-async fn alone(write: &sqlx::SqlitePool, job: &Job) -> Result<i64, StoreError> {
+/// `($1, $2, ...), ($n+1, ...)`: the placeholders of a multi-row insert (only
+/// placeholders are assembled; every value is bound).
+fn placeholders(rows: usize, columns: usize) -> String {
+    let mut s = String::new();
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push_str(&format!("${}", r * columns + c + 1));
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// The batch in three statements (PostgreSQL): draw the ids, insert the grants, insert
+/// the tokens. Ids are drawn first so each token names its grant without relying on the
+/// order a multi-row `RETURNING` gives.
+async fn together_pg(write: &sqlx::AnyPool, jobs: &[Job]) -> Result<Vec<i64>, StoreError> {
+    let mut tx = write.begin().await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT nextval(pg_get_serial_sequence('grants', 'id')) FROM generate_series(1, $1)",
+    )
+    .bind(i64::try_from(jobs.len()).unwrap_or(i64::MAX))
+    .fetch_all(&mut *tx)
+    .await?;
+    if ids.len() != jobs.len() {
+        return Err(StoreError::Corrupt("grant ids drawn"));
+    }
+    let sql = format!(
+        "INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES {}",
+        placeholders(jobs.len(), 5)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (job, id) in jobs.iter().zip(&ids) {
+        q = q
+            .bind(*id)
+            .bind(job.client_id.as_str())
+            .bind(job.user_id)
+            .bind(job.scope.to_string())
+            .bind(job.now);
+    }
+    q.execute(&mut *tx).await?;
+    let tokens: Vec<(&Job, i64, &NewToken, &str)> = jobs
+        .iter()
+        .zip(&ids)
+        .flat_map(|(job, id)| {
+            std::iter::once((job, *id, &job.access, "access"))
+                .chain(job.refresh.as_ref().map(|r| (job, *id, r, "refresh")))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO tokens (digest, kind, grant_id, client_id, user_id, scope, issued_at, expires_at)
+         VALUES {}",
+        placeholders(tokens.len(), 8)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (job, id, token, kind) in tokens {
+        q = q
+            .bind(token.digest.as_slice())
+            .bind(kind)
+            .bind(id)
+            .bind(job.client_id.as_str())
+            .bind(job.user_id)
+            .bind(job.scope.to_string())
+            .bind(job.now)
+            .bind(token.expires_at);
+    }
+    q.execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+async fn alone(write: &sqlx::AnyPool, job: &Job) -> Result<i64, StoreError> {
     let mut tx = write.begin().await?;
     let id = issue_in(&mut tx, job.grant(), job.now).await?;
     tx.commit().await?;

@@ -6,16 +6,26 @@
 //! commits and before the revocation is answered. A lookup that missed reads the database
 //! and inserts its result only if no revocation happened since it started (a generation
 //! counter), so a read that raced with a revocation can never put the revoked token back.
-//! Expiry is checked on every hit. The cache assumes this process is the only writer of
-//! its database, which the single-writer design already requires.
+//! Expiry is checked on every hit.
+//!
+//! With SQLite one process owns the database, so its own revocations are all there is.
+//! With PostgreSQL other replicas revoke too: their announcements reach
+//! [`AccessCache::forget_grant`] and [`AccessCache::forget_digest`] through
+//! [`super::notify`], the cache is paused while announcements may be missed, and no entry
+//! is served once it is older than its maximum age ([`PG_MAX_AGE`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use super::tokens::AccessInfo;
 
 /// How many validated tokens the cache holds at most.
 pub const DEFAULT_CAPACITY: usize = 10_000;
+
+/// How long a cache entry is served with PostgreSQL before it is read again: the bound
+/// on a revoked token working at another replica if every announcement were lost.
+pub const PG_MAX_AGE: Duration = Duration::from_secs(1);
 
 /// An active access token with what the resource and introspection need of it.
 #[derive(Debug, Clone)]
@@ -36,13 +46,15 @@ pub struct Ticket(u64);
 struct Inner {
     /// Bumped by every revocation.
     generation: u64,
-    by_digest: HashMap<Vec<u8>, Arc<ActiveAccess>>,
+    /// Set while revocations may be missed: nothing is served or added.
+    paused: bool,
+    by_digest: HashMap<Vec<u8>, (Arc<ActiveAccess>, Instant)>,
     by_grant: HashMap<i64, Vec<Vec<u8>>>,
 }
 
 impl Inner {
     fn remove(&mut self, digest: &[u8]) {
-        let Some(entry) = self.by_digest.remove(digest) else {
+        let Some((entry, _)) = self.by_digest.remove(digest) else {
             return;
         };
         if let Some(list) = self.by_grant.get_mut(&entry.grant_id) {
@@ -63,7 +75,7 @@ impl Inner {
         let expired: Vec<Vec<u8>> = self
             .by_digest
             .iter()
-            .filter(|(_, e)| e.info.expires_at <= now)
+            .filter(|(_, (e, _))| e.info.expires_at <= now)
             .map(|(d, _)| d.clone())
             .collect();
         for d in expired {
@@ -89,6 +101,7 @@ impl Inner {
 pub struct AccessCache {
     inner: Mutex<Inner>,
     capacity: usize,
+    max_age: Option<Duration>,
 }
 
 impl AccessCache {
@@ -97,6 +110,20 @@ impl AccessCache {
         Self {
             inner: Mutex::new(Inner::default()),
             capacity,
+            max_age: None,
+        }
+    }
+
+    /// An empty cache whose entries are read again once older than `max_age`, paused
+    /// until [`AccessCache::resume`] (for a database other processes write to).
+    pub fn shared(capacity: usize, max_age: Duration) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                paused: true,
+                ..Inner::default()
+            }),
+            capacity,
+            max_age: Some(max_age),
         }
     }
 
@@ -112,8 +139,11 @@ impl AccessCache {
     /// the database and calling [`AccessCache::insert`] afterwards.
     pub fn get(&self, digest: &[u8], now: i64) -> Result<Arc<ActiveAccess>, Ticket> {
         let mut inner = self.lock();
+        let fresh = |at: &Instant| self.max_age.is_none_or(|m| at.elapsed() < m);
         match inner.by_digest.get(digest) {
-            Some(e) if e.info.expires_at > now => Ok(Arc::clone(e)),
+            Some((e, at)) if e.info.expires_at > now && fresh(at) && !inner.paused => {
+                Ok(Arc::clone(e))
+            }
             Some(_) => {
                 inner.remove(digest);
                 Err(Ticket(inner.generation))
@@ -129,7 +159,7 @@ impl AccessCache {
             return;
         }
         let mut inner = self.lock();
-        if inner.generation != ticket.0 || entry.info.expires_at <= now {
+        if inner.generation != ticket.0 || entry.info.expires_at <= now || inner.paused {
             return;
         }
         inner.remove(digest);
@@ -139,7 +169,36 @@ impl AccessCache {
             .entry(entry.grant_id)
             .or_default()
             .push(digest.to_vec());
-        inner.by_digest.insert(digest.to_vec(), entry);
+        inner
+            .by_digest
+            .insert(digest.to_vec(), (entry, Instant::now()));
+    }
+
+    /// Forgets everything (a revocation may have been missed).
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.generation = inner.generation.wrapping_add(1);
+        inner.by_digest.clear();
+        inner.by_grant.clear();
+    }
+
+    /// Clears the cache and stops serving or adding entries until [`AccessCache::resume`]:
+    /// revocations made elsewhere may be missed meanwhile.
+    pub fn pause(&self) {
+        let mut inner = self.lock();
+        inner.paused = true;
+        inner.generation = inner.generation.wrapping_add(1);
+        inner.by_digest.clear();
+        inner.by_grant.clear();
+    }
+
+    /// Serves and adds entries again (revocations are heard again).
+    pub fn resume(&self) {
+        let mut inner = self.lock();
+        inner.generation = inner.generation.wrapping_add(1);
+        inner.by_digest.clear();
+        inner.by_grant.clear();
+        inner.paused = false;
     }
 
     /// Forgets every token of a grant that was just revoked.
@@ -268,6 +327,32 @@ mod tests {
             assert_eq!(inner.by_grant.values().map(Vec::len).sum::<usize>(), n);
         }
         assert!(c.get(&[99, 1], 0).is_ok(), "the newest entry is kept");
+    }
+
+    /// A shared cache serves nothing while paused, and nothing older than its maximum age.
+    #[test]
+    fn shared_cache_pauses_and_ages() {
+        let c = AccessCache::shared(10, Duration::from_millis(50));
+        fill(&c, b"a", 1, 100);
+        assert!(c.is_empty(), "paused until it listens");
+        c.resume();
+        fill(&c, b"a", 1, 100);
+        assert!(c.get(b"a", 0).is_ok());
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(c.get(b"a", 0).is_err(), "older than its maximum age");
+        fill(&c, b"a", 1, 100);
+        let Err(ticket) = c.get(b"b", 0) else {
+            panic!("unexpected hit")
+        };
+        c.pause();
+        assert!(c.get(b"a", 0).is_err() && c.is_empty());
+        c.insert(ticket, b"b", entry(2, 100), 0);
+        assert!(c.is_empty(), "nothing is added while paused");
+        c.resume();
+        fill(&c, b"a", 1, 100);
+        assert!(c.get(b"a", 0).is_ok());
+        c.clear();
+        assert!(c.is_empty());
     }
 
     /// Capacity 0 turns caching off.

@@ -1,7 +1,7 @@
 //! Registered clients: lookup and idempotent seeding. Lists are stored space-separated.
 
 use sqlx::Row as _;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 use super::{Db, StoreError};
 use crate::grant::scope::Scope;
@@ -14,7 +14,7 @@ fn list(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn client(row: &SqliteRow) -> Result<Client, StoreError> {
+fn client(row: &AnyRow) -> Result<Client, StoreError> {
     let method: String = row.try_get("token_endpoint_auth_method")?;
     let scope: String = row.try_get("scope")?;
     Ok(Client {
@@ -40,7 +40,7 @@ pub async fn find(db: &Db, client_id: &str) -> Result<Option<Client>, StoreError
     let row = sqlx::query(
         "SELECT client_id, secret_digest, client_name, client_uri, grant_types, redirect_uris,
                 response_types, scope, token_endpoint_auth_method, access_token_ttl
-         FROM clients WHERE client_id = ?",
+         FROM clients WHERE client_id = $1",
     )
     .bind(client_id)
     .fetch_optional(&db.read)
@@ -65,7 +65,7 @@ pub async fn upsert(db: &Db, c: &Client) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO clients (client_id, secret_digest, client_name, client_uri, grant_types,
                 redirect_uris, response_types, scope, token_endpoint_auth_method, access_token_ttl)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT(client_id) DO UPDATE SET
             secret_digest = excluded.secret_digest, client_name = excluded.client_name,
             client_uri = excluded.client_uri, grant_types = excluded.grant_types,

@@ -77,13 +77,13 @@ pub async fn insert(db: &Db, c: NewCode<'_>, now: i64) -> Result<(), StoreError>
     sqlx::query(
         "INSERT INTO codes (digest, client_id, user_id, redirect_uri, redirect_uri_sent, scope,
                             code_challenge, code_challenge_method, issued_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&c.digest)
     .bind(c.client_id)
     .bind(c.user_id)
     .bind(c.redirect_uri)
-    .bind(c.redirect_uri_sent)
+    .bind(i64::from(c.redirect_uri_sent))
     .bind(c.scope.to_string())
     .bind(c.challenge.map(|ch| ch.value.as_str()))
     .bind(c.challenge.map(|ch| ch.method.as_str()))
@@ -95,12 +95,35 @@ pub async fn insert(db: &Db, c: NewCode<'_>, now: i64) -> Result<(), StoreError>
 }
 
 /// Redeems a code: decides (see [`decide`]) and applies the decision in one transaction.
+/// The code is marked used by a conditional update, so of parallel redemptions (on one
+/// replica or several) exactly one issues tokens; a redemption that lost the race decides
+/// again, sees the code used, and takes it as the reuse it is.
 pub async fn redeem(db: &Db, r: Redemption<'_>, now: i64) -> Result<CodeOutcome, StoreError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match redeem_once(db, r.clone(), now).await {
+            Ok(Some(outcome)) => return Ok(outcome),
+            Ok(None) if attempts < 3 => {}
+            Ok(None) => return Err(StoreError::Corrupt("code changed three times")),
+            Err(e) if e.is_retryable() && attempts < 5 => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One try; `None` when another redemption marked the code used between the read and
+/// the update.
+async fn redeem_once(
+    db: &Db,
+    r: Redemption<'_>,
+    now: i64,
+) -> Result<Option<CodeOutcome>, StoreError> {
     let mut tx = db.write.begin().await?;
     let row = sqlx::query(
         "SELECT client_id, user_id, redirect_uri, redirect_uri_sent, scope, code_challenge,
                 code_challenge_method, expires_at, used_at, grant_id
-         FROM codes WHERE digest = ?",
+         FROM codes WHERE digest = $1",
     )
     .bind(r.digest)
     .fetch_optional(&mut *tx)
@@ -124,7 +147,7 @@ pub async fn redeem(db: &Db, r: Redemption<'_>, now: i64) -> Result<CodeOutcome,
                 client_id: row.try_get("client_id")?,
                 user_id: row.try_get("user_id")?,
                 redirect_uri: row.try_get("redirect_uri")?,
-                redirect_uri_sent: row.try_get("redirect_uri_sent")?,
+                redirect_uri_sent: row.try_get::<i64, _>("redirect_uri_sent")? != 0,
                 scope: if scope.is_empty() {
                     Scope::default()
                 } else {
@@ -145,10 +168,10 @@ pub async fn redeem(db: &Db, r: Redemption<'_>, now: i64) -> Result<CodeOutcome,
         now,
     );
     let record = match (record, decision) {
-        (_, Err(e)) => return Ok(CodeOutcome::Refused(e)),
+        (_, Err(e)) => return Ok(Some(CodeOutcome::Refused(e))),
         (Some(_), Ok(CodeDecision::ReuseDetected { grant_id })) => {
             if let Some(g) = grant_id {
-                revoke_grant(&mut tx, g, now).await?;
+                revoke_grant(&mut tx, db.backend, g, now).await?;
                 tx.commit().await?;
                 db.access_cache.forget_grant(g);
                 tracing::warn!(
@@ -156,20 +179,22 @@ pub async fn redeem(db: &Db, r: Redemption<'_>, now: i64) -> Result<CodeOutcome,
                     "authorization code reused; its tokens are revoked"
                 );
             }
-            return Ok(CodeOutcome::Refused(OAuthError::invalid_grant(
+            return Ok(Some(CodeOutcome::Refused(OAuthError::invalid_grant(
                 "the authorization code was already used",
-            )));
+            ))));
         }
         (Some(record), Ok(CodeDecision::Issue)) => record,
         (None, Ok(_)) => return Err(StoreError::Corrupt("code decision without record")),
     };
-    let marked = sqlx::query("UPDATE codes SET used_at = ? WHERE digest = ? AND used_at IS NULL")
+    let marked = sqlx::query("UPDATE codes SET used_at = $1 WHERE digest = $2 AND used_at IS NULL")
         .bind(now)
         .bind(r.digest)
         .execute(&mut *tx)
         .await?;
     if marked.rows_affected() != 1 {
-        return Err(StoreError::Corrupt("code changed under a transaction"));
+        // Another replica redeemed it after our read: decide again.
+        tx.rollback().await?;
+        return Ok(None);
     }
     let grant_id = issue_in(
         &mut tx,
@@ -183,22 +208,23 @@ pub async fn redeem(db: &Db, r: Redemption<'_>, now: i64) -> Result<CodeOutcome,
         now,
     )
     .await?;
-    sqlx::query("UPDATE codes SET grant_id = ? WHERE digest = ?")
+    sqlx::query("UPDATE codes SET grant_id = $1 WHERE digest = $2")
         .bind(grant_id)
         .bind(r.digest)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(CodeOutcome::Issued {
+    Ok(Some(CodeOutcome::Issued {
         scope: record.scope,
-    })
+    }))
 }
 
 /// Deletes up to `batch` codes that expired more than `keep` seconds ago (used codes are
 /// kept that long so a late replay still revokes what the code obtained).
 pub async fn purge_expired(db: &Db, now: i64, keep: i64, batch: i64) -> Result<u64, StoreError> {
     let done = sqlx::query(
-        "DELETE FROM codes WHERE rowid IN (SELECT rowid FROM codes WHERE expires_at <= ? LIMIT ?)",
+        "DELETE FROM codes WHERE digest IN
+            (SELECT digest FROM codes WHERE expires_at <= $1 LIMIT $2)",
     )
     .bind(now - keep)
     .bind(batch)

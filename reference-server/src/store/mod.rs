@@ -1,25 +1,37 @@
-//! Storage: SQLite through sqlx, behind repository functions so another backend can
-//! follow. Every query binds its parameters; none is assembled from strings.
+//! Storage through sqlx's `Any` driver, behind repository functions written once for
+//! both backends: every query binds its parameters as `$1`, `$2`, ... (which SQLite and
+//! PostgreSQL both read), and none is assembled from strings. The backend follows the
+//! database location (see [`Location`]).
 //!
-//! Two pools share one database file in WAL mode: a single writer connection, so writes
-//! queue in the application instead of failing with "database is locked", and a pool of
-//! readers that WAL lets run beside it.
+//! - **SQLite** (the embedded default): two pools share one database file in WAL mode,
+//!   a single writer connection, so writes queue in the application instead of failing
+//!   with "database is locked", and a pool of readers that WAL lets run beside it. One
+//!   process owns the file.
+//! - **PostgreSQL** (the scale-out path): one pool; several replicas may share the
+//!   database. Every decision that must have one winner (code redemption, refresh
+//!   rotation) is a conditional update, so replicas never race a read against a write;
+//!   revocations are announced with `NOTIFY` so every replica's token cache forgets them
+//!   (see [`notify`]).
 
 pub mod batch;
 pub mod cache;
 pub mod clients;
 pub mod codes;
+pub mod failures;
+pub mod notify;
 pub mod tokens;
 pub mod users;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr as _;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor as _};
 
-/// A storage failure. The HTTP edge turns it into `server_error` without details.
+/// A storage failure. The HTTP edge turns it into `server_error` (or, when the database
+/// cannot be reached, `temporarily_unavailable` / 503) without details.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database answered with an error.
@@ -36,53 +48,283 @@ pub enum StoreError {
     Closed,
 }
 
-/// The database: one writer connection and a pool of readers.
+impl StoreError {
+    /// Whether the database could not be reached or had no connection free in time (as
+    /// opposed to refusing a statement): the request may succeed when retried later.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Database(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::WorkerCrashed
+                        | sqlx::Error::Protocol(_)
+                ) || is_pg_unavailable(e)
+            }
+            Self::Closed => true,
+            Self::Migrate(_) | Self::Corrupt(_) => false,
+        }
+    }
+
+    /// Whether PostgreSQL gave up a transaction that may simply be run again
+    /// (serialization failure or deadlock).
+    pub fn is_retryable(&self) -> bool {
+        let Self::Database(sqlx::Error::Database(db)) = self else {
+            return false;
+        };
+        matches!(db.code().as_deref(), Some("40001" | "40P01"))
+    }
+}
+
+/// PostgreSQL's codes for a server shutting down or refusing connections (class 57P
+/// "operator intervention", 08 "connection exception", 53300 too many connections).
+fn is_pg_unavailable(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    db.code()
+        .is_some_and(|c| c.starts_with("57P") || c.starts_with("08") || c == "53300")
+}
+
+/// Which database engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server, possibly shared by several replicas.
+    Postgres,
+}
+
+/// Where the database is: a SQLite file (a plain path, `sqlite://PATH` or `sqlite:PATH`)
+/// or a PostgreSQL server (`postgres://...` or `postgresql://...`). `Debug` and `Display`
+/// never show a password the URL carries.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite database file, created if missing.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl Location {
+    /// Reads a `--database` value.
+    pub fn parse(s: &str) -> Self {
+        let lower = s.get(..13).unwrap_or(s).to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return Self::Postgres(s.to_owned());
+        }
+        let path = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+            .unwrap_or(s);
+        Self::Sqlite(PathBuf::from(path))
+    }
+
+    /// The backend this location needs.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The location with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(p) => p.display().to_string(),
+            Self::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut u) => {
+                    if u.password().is_some() {
+                        let _ = u.set_password(Some("***"));
+                    }
+                    u.to_string()
+                }
+                Err(_) => "postgres://(unparsable URL)".to_owned(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Location({})", self.redacted())
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl From<PathBuf> for Location {
+    fn from(p: PathBuf) -> Self {
+        Self::Sqlite(p)
+    }
+}
+
+impl From<&Path> for Location {
+    fn from(p: &Path) -> Self {
+        Self::Sqlite(p.to_owned())
+    }
+}
+
+impl From<&PathBuf> for Location {
+    fn from(p: &PathBuf) -> Self {
+        Self::Sqlite(p.clone())
+    }
+}
+
+impl From<&str> for Location {
+    fn from(s: &str) -> Self {
+        Self::parse(s)
+    }
+}
+
+impl From<String> for Location {
+    fn from(s: String) -> Self {
+        Self::parse(&s)
+    }
+}
+
+/// How the store connects and caches.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Validated access tokens kept in memory; 0 turns the cache off.
+    pub cache_capacity: usize,
+    /// PostgreSQL connections per replica.
+    pub pool_size: u32,
+    /// How long a request waits for a free connection before it is answered 503.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            cache_capacity: cache::DEFAULT_CAPACITY,
+            pool_size: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The database: pools for reads and writes (one writer connection with SQLite, the same
+/// pool with PostgreSQL), the token cache and the group commit.
 #[derive(Debug, Clone)]
 pub struct Db {
+    /// Which engine this is.
+    pub backend: Backend,
     /// Reads that decide nothing.
-    pub read: SqlitePool,
-    /// Every write, and every read that decides a write, in one connection.
-    pub write: SqlitePool,
+    pub read: AnyPool,
+    /// Every write, and every read that decides a write.
+    pub write: AnyPool,
     /// Validated access tokens; revocations invalidate it (see [`cache`]).
-    pub access_cache: std::sync::Arc<cache::AccessCache>,
+    pub access_cache: Arc<cache::AccessCache>,
     /// Group commit of new grants (see [`batch`]).
     pub batcher: batch::Batcher,
+    /// The task that listens for other replicas' revocations (PostgreSQL only).
+    listener: Option<Arc<notify::ListenerTask>>,
 }
 
 impl Db {
-    /// Opens (creating if missing) the database file and runs the embedded migrations.
-    pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite://")?
+    /// Opens (creating if missing) the database with the default settings and runs the
+    /// embedded migrations.
+    pub async fn open(location: impl Into<Location>) -> Result<Self, StoreError> {
+        Self::open_with(&location.into(), Settings::default()).await
+    }
+
+    /// Opens the database and runs the embedded migrations of its backend.
+    pub async fn open_with(location: &Location, settings: Settings) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        match location {
+            Location::Sqlite(path) => Self::open_sqlite(path, settings).await,
+            Location::Postgres(url) => Self::open_postgres(url, settings).await,
+        }
+    }
+
+    async fn open_sqlite(path: &Path, settings: Settings) -> Result<Self, StoreError> {
+        let file = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let write = SqlitePoolOptions::new()
+            .create_if_missing(true);
+        let url = sqlx::ConnectOptions::to_url_lossy(&file);
+        let writer = AnyConnectOptions::from_str(url.as_str())?;
+        let reader = AnyConnectOptions::from_str(&url.as_str().replace("mode=rwc", "mode=ro"))?;
+        // The journal mode is a property of the file; synchronous, the busy timeout and
+        // foreign keys are per connection.
+        let write = AnyPoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(writer)
             .await?;
-        sqlx::migrate!("./migrations").run(&write).await?;
-        let read = SqlitePoolOptions::new()
+        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        let read = AnyPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(true))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA busy_timeout = 10000;").await?;
+                    Ok(())
+                })
+            })
+            .connect_with(reader)
             .await?;
         Ok(Self {
-            batcher: batch::Batcher::start(write.clone()),
+            backend: Backend::Sqlite,
+            batcher: batch::Batcher::start(write.clone(), Backend::Sqlite),
             read,
             write,
-            access_cache: std::sync::Arc::new(cache::AccessCache::new(cache::DEFAULT_CAPACITY)),
+            access_cache: Arc::new(cache::AccessCache::new(settings.cache_capacity)),
+            listener: None,
         })
     }
 
-    /// Closes both pools.
+    async fn open_postgres(url: &str, settings: Settings) -> Result<Self, StoreError> {
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(settings.pool_size.max(2))
+            .min_connections(1)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_with(options)
+            .await?;
+        // sqlx takes a PostgreSQL advisory lock around the migrations, so replicas
+        // starting together apply them once.
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let access_cache = Arc::new(cache::AccessCache::shared(
+            settings.cache_capacity,
+            cache::PG_MAX_AGE,
+        ));
+        let listener = notify::ListenerTask::start(url, Arc::clone(&access_cache)).await?;
+        Ok(Self {
+            backend: Backend::Postgres,
+            batcher: batch::Batcher::start(pool.clone(), Backend::Postgres),
+            read: pool.clone(),
+            write: pool,
+            access_cache,
+            listener: Some(Arc::new(listener)),
+        })
+    }
+
+    /// Closes the pools and stops listening.
     pub async fn close(&self) {
+        if let Some(l) = &self.listener {
+            l.stop();
+        }
         self.read.close().await;
         self.write.close().await;
     }

@@ -2,12 +2,13 @@
 //! access and refresh tokens of one authorization so they can be revoked together.
 
 use sqlx::Row as _;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 use std::sync::Arc;
 
 use super::cache::ActiveAccess;
-use super::{Db, StoreError};
+use super::notify::{Revoked, announce};
+use super::{Backend, Db, StoreError};
 use crate::grant::OAuthError;
 use crate::grant::refresh::{RefreshDecision, RefreshRecord, decide};
 use crate::grant::scope::Scope;
@@ -76,7 +77,7 @@ pub enum RevokeOutcome {
     Revoked,
 }
 
-fn scope_of(row: &SqliteRow) -> Result<Scope, StoreError> {
+fn scope_of(row: &AnyRow) -> Result<Scope, StoreError> {
     let s: String = row.try_get("scope")?;
     if s.is_empty() {
         return Ok(Scope::default());
@@ -92,7 +93,7 @@ struct Owner<'a> {
 }
 
 async fn insert_token(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     t: &NewToken,
     kind: &str,
     owner: &Owner<'_>,
@@ -101,7 +102,7 @@ async fn insert_token(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO tokens (digest, kind, grant_id, client_id, user_id, scope, issued_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&t.digest)
     .bind(kind)
@@ -124,12 +125,12 @@ pub async fn issue(db: &Db, g: NewGrant<'_>, now: i64) -> Result<i64, StoreError
 
 /// Stores a new grant and its tokens on a connection inside the caller's transaction.
 pub(super) async fn issue_in(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     g: NewGrant<'_>,
     now: i64,
 ) -> Result<i64, StoreError> {
     let grant_id: i64 = sqlx::query_scalar(
-        "INSERT INTO grants (client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        "INSERT INTO grants (client_id, user_id, scope, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(g.client_id)
     .bind(g.user_id)
@@ -164,7 +165,7 @@ pub async fn find_active_access(
     let row = sqlx::query(
         "SELECT t.grant_id, t.client_id, t.user_id, t.scope, t.issued_at, t.expires_at, u.email
          FROM tokens t LEFT JOIN users u ON u.id = t.user_id
-         WHERE t.digest = ? AND t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > ?",
+         WHERE t.digest = $1 AND t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > $2",
     )
     .bind(digest)
     .bind(now)
@@ -187,29 +188,32 @@ pub async fn find_active_access(
     Ok(Some(entry))
 }
 
-/// Revokes every token of a grant, and the grant. The caller must tell the cache
-/// ([`super::cache::AccessCache::forget_grant`]) once its transaction has committed.
+/// Revokes every token of a grant, and the grant, and announces it to the other
+/// replicas (delivered when the transaction commits). The caller must tell its own cache
+/// ([`super::cache::AccessCache::forget_grant`]) once the transaction has committed.
 pub(super) async fn revoke_grant(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
     grant_id: i64,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+    sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(grant_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL")
+    sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(grant_id)
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    announce(conn, backend, Revoked::Grant(grant_id)).await
 }
 
 /// Redeems a refresh token: decides (see [`decide`]) and applies the decision in one
-/// transaction on the single writer, so of parallel uses of one token exactly one
-/// rotates it and every other one is a replay.
+/// transaction. The token is retired by a conditional update, so of parallel uses of one
+/// token (on one replica or several) exactly one rotates it; a use that lost the race
+/// decides again, sees the token used, and takes it as the replay it is.
 pub async fn refresh(
     db: &Db,
     presented: &[u8],
@@ -219,10 +223,44 @@ pub async fn refresh(
     refresh: &NewToken,
     now: i64,
 ) -> Result<RefreshOutcome, StoreError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match refresh_once(
+            db,
+            presented,
+            client_id,
+            requested_scope,
+            access,
+            refresh,
+            now,
+        )
+        .await
+        {
+            Ok(Some(outcome)) => return Ok(outcome),
+            Ok(None) if attempts < 3 => {}
+            Ok(None) => return Err(StoreError::Corrupt("refresh token changed three times")),
+            Err(e) if e.is_retryable() && attempts < 5 => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One try; `None` when another redemption retired the token between the read and the
+/// update.
+async fn refresh_once(
+    db: &Db,
+    presented: &[u8],
+    client_id: &str,
+    requested_scope: Option<&str>,
+    access: &NewToken,
+    refresh: &NewToken,
+    now: i64,
+) -> Result<Option<RefreshOutcome>, StoreError> {
     let mut tx = db.write.begin().await?;
     let row = sqlx::query(
         "SELECT grant_id, client_id, user_id, scope, expires_at, used_at, revoked_at FROM tokens
-         WHERE digest = ? AND kind = 'refresh'",
+         WHERE digest = $1 AND kind = 'refresh'",
     )
     .bind(presented)
     .fetch_optional(&mut *tx)
@@ -241,33 +279,33 @@ pub async fn refresh(
     };
     let decision = decide(record.as_ref(), client_id, requested_scope, now);
     let (record, access_scope) = match (record, decision) {
-        (_, Err(e)) => return Ok(RefreshOutcome::Refused(e)),
+        (_, Err(e)) => return Ok(Some(RefreshOutcome::Refused(e))),
         (Some(r), Ok(RefreshDecision::ReuseDetected)) => {
-            revoke_grant(&mut tx, r.grant_id, now).await?;
+            revoke_grant(&mut tx, db.backend, r.grant_id, now).await?;
             tx.commit().await?;
             db.access_cache.forget_grant(r.grant_id);
             tracing::warn!(
                 grant_id = r.grant_id,
                 "refresh token replayed; grant revoked"
             );
-            return Ok(RefreshOutcome::Refused(OAuthError::invalid_grant(
+            return Ok(Some(RefreshOutcome::Refused(OAuthError::invalid_grant(
                 "the refresh token was already used",
-            )));
+            ))));
         }
         (Some(r), Ok(RefreshDecision::Rotate { access_scope })) => (r, access_scope),
         (None, Ok(_)) => return Err(StoreError::Corrupt("refresh decision without record")),
     };
     let retired = sqlx::query(
-        "UPDATE tokens SET used_at = ? WHERE digest = ? AND used_at IS NULL AND revoked_at IS NULL",
+        "UPDATE tokens SET used_at = $1 WHERE digest = $2 AND used_at IS NULL AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(presented)
     .execute(&mut *tx)
     .await?;
     if retired.rows_affected() != 1 {
-        return Err(StoreError::Corrupt(
-            "refresh token changed under a transaction",
-        ));
+        // Another replica rotated or revoked it after our read: decide again.
+        tx.rollback().await?;
+        return Ok(None);
     }
     let owner = Owner {
         grant_id: record.grant_id,
@@ -277,10 +315,10 @@ pub async fn refresh(
     insert_token(&mut tx, access, "access", &owner, &access_scope, now).await?;
     insert_token(&mut tx, refresh, "refresh", &owner, &record.scope, now).await?;
     tx.commit().await?;
-    Ok(RefreshOutcome::Rotated {
+    Ok(Some(RefreshOutcome::Rotated {
         access_scope,
         refresh_scope: record.scope,
-    })
+    }))
 }
 
 /// Revokes a token for a client (RFC 7009 §2.1). A refresh token takes its whole grant
@@ -294,7 +332,7 @@ pub async fn revoke(
     now: i64,
 ) -> Result<RevokeOutcome, StoreError> {
     let mut tx = db.write.begin().await?;
-    let row = sqlx::query("SELECT kind, client_id, grant_id FROM tokens WHERE digest = ?")
+    let row = sqlx::query("SELECT kind, client_id, grant_id FROM tokens WHERE digest = $1")
         .bind(digest)
         .fetch_optional(&mut *tx)
         .await?;
@@ -308,13 +346,14 @@ pub async fn revoke(
     let kind: String = row.try_get("kind")?;
     let grant_id: i64 = row.try_get("grant_id")?;
     if kind == "refresh" {
-        revoke_grant(&mut tx, grant_id, now).await?;
+        revoke_grant(&mut tx, db.backend, grant_id, now).await?;
     } else {
-        sqlx::query("UPDATE tokens SET revoked_at = ? WHERE digest = ? AND revoked_at IS NULL")
+        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE digest = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(digest)
             .execute(&mut *tx)
             .await?;
+        announce(&mut tx, db.backend, Revoked::Token(digest)).await?;
     }
     tx.commit().await?;
     if kind == "refresh" {
@@ -329,8 +368,8 @@ pub async fn revoke(
 /// many tokens it deleted.
 pub async fn purge_expired(db: &Db, now: i64, batch: i64) -> Result<u64, StoreError> {
     let done = sqlx::query(
-        "DELETE FROM tokens WHERE rowid IN
-            (SELECT rowid FROM tokens WHERE expires_at <= ? LIMIT ?)",
+        "DELETE FROM tokens WHERE digest IN
+            (SELECT digest FROM tokens WHERE expires_at <= $1 LIMIT $2)",
     )
     .bind(now)
     .bind(batch)
@@ -340,7 +379,7 @@ pub async fn purge_expired(db: &Db, now: i64, batch: i64) -> Result<u64, StoreEr
         "DELETE FROM grants WHERE id IN
             (SELECT g.id FROM grants g
              WHERE NOT EXISTS (SELECT 1 FROM tokens t WHERE t.grant_id = g.id)
-             LIMIT ?)",
+             LIMIT $1)",
     )
     .bind(batch)
     .execute(&db.write)
@@ -380,7 +419,7 @@ impl TokenInfo {
 pub async fn find(db: &Db, digest: &[u8]) -> Result<Option<TokenInfo>, StoreError> {
     let row = sqlx::query(
         "SELECT kind, client_id, user_id, scope, issued_at, expires_at, used_at, revoked_at
-         FROM tokens WHERE digest = ?",
+         FROM tokens WHERE digest = $1",
     )
     .bind(digest)
     .fetch_optional(&db.read)

@@ -1,12 +1,12 @@
 //! Users: lookup by email and idempotent seeding.
 
 use sqlx::Row as _;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 use super::{Db, StoreError};
 use crate::model::User;
 
-fn user(row: &SqliteRow) -> Result<User, sqlx::Error> {
+fn user(row: &AnyRow) -> Result<User, sqlx::Error> {
     Ok(User {
         id: row.try_get("id")?,
         email: row.try_get("email")?,
@@ -16,10 +16,10 @@ fn user(row: &SqliteRow) -> Result<User, sqlx::Error> {
     })
 }
 
-/// The user with this email (case-insensitive), if any.
+/// The user with this email (ASCII case folded, as both backends' `lower` does), if any.
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<User>, StoreError> {
     let row = sqlx::query(
-        "SELECT id, email, password_hash, first_name, last_name FROM users WHERE email = ?",
+        "SELECT id, email, password_hash, first_name, last_name FROM users WHERE lower(email) = lower($1)",
     )
     .bind(email)
     .fetch_optional(&db.read)
@@ -30,7 +30,7 @@ pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<User>, StoreEr
 /// The user with this id, if any.
 pub async fn find(db: &Db, id: i64) -> Result<Option<User>, StoreError> {
     let row = sqlx::query(
-        "SELECT id, email, password_hash, first_name, last_name FROM users WHERE id = ?",
+        "SELECT id, email, password_hash, first_name, last_name FROM users WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&db.read)
@@ -40,7 +40,7 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<User>, StoreError> {
 
 /// Whether a user with this email exists.
 pub async fn exists(db: &Db, email: &str) -> Result<bool, StoreError> {
-    let row = sqlx::query("SELECT 1 FROM users WHERE email = ?")
+    let row = sqlx::query("SELECT 1 FROM users WHERE lower(email) = lower($1)")
         .bind(email)
         .fetch_optional(&db.write)
         .await?;
@@ -58,7 +58,7 @@ pub async fn insert_if_missing(
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "INSERT INTO users (email, password_hash, first_name, last_name, created_at)
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT(email) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(email)
     .bind(password_hash)
