@@ -33,6 +33,32 @@ pub const ALICE_PASSWORD: &str = "alice-correct-horse";
 pub const BOB: &str = "bob@example.com";
 pub const BOB_PASSWORD: &str = "bob-battery-staple";
 
+/// The database engine a test binary runs its servers on: the `api` binary uses
+/// SQLite, `api_postgres` the same tests on PostgreSQL (see `postgres.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database for one server: a SQLite file named `name` in `dir`, or a
+/// new database in this process's throwaway PostgreSQL cluster. Without PostgreSQL the
+/// PostgreSQL binary stops here: it fails under CI, and elsewhere says loudly that it
+/// skipped every test and exits.
+pub fn fresh_database(dir: &std::path::Path, name: &str) -> String {
+    match crate::BACKEND {
+        Backend::Sqlite => dir.join(name).display().to_string(),
+        Backend::Postgres => match pg_throwaway::shared() {
+            Ok(cluster) => cluster.create_database().unwrap(),
+            Err(e) => {
+                pg_throwaway::skip_or_panic(&e.to_string());
+                eprintln!("SKIPPED: every test of the api_postgres binary (no PostgreSQL)");
+                std::process::exit(0);
+            }
+        },
+    }
+}
+
 /// A running server with its own temporary database.
 pub struct TestServer {
     pub server: Option<Server>,
@@ -40,6 +66,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
     pub dir: tempfile::TempDir,
+    /// The `--database` value: a SQLite path or a PostgreSQL URL.
+    pub database: String,
 }
 
 impl TestServer {
@@ -51,7 +79,8 @@ impl TestServer {
     /// A server with settings adjusted by `f`.
     pub async fn start_with(f: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::new(dir.path().join("test.sqlite"));
+        let database = fresh_database(dir.path(), "test.sqlite");
+        let mut config = Config::new(database.as_str());
         config.fixtures = Some(SEED.into());
         config.bcrypt_cost = 4;
         f(&mut config);
@@ -70,6 +99,7 @@ impl TestServer {
             server: Some(server),
             http,
             dir,
+            database,
         }
     }
 
@@ -233,20 +263,29 @@ impl ApplyAuth for Auth<'_> {
 }
 
 impl TestServer {
-    /// The SQLite file this server uses.
+    /// The SQLite file this server uses (SQLite-only tests).
     pub fn db_path(&self) -> PathBuf {
+        assert_eq!(crate::BACKEND, Backend::Sqlite, "a SQLite-only test");
         self.dir.path().join("test.sqlite")
     }
 
-    /// A read-only connection pool on the server's database.
-    pub async fn db(&self) -> sqlx::SqlitePool {
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(self.db_path())
-            .read_only(true)
-            .busy_timeout(Duration::from_secs(10));
-        sqlx::sqlite::SqlitePoolOptions::new()
+    /// A connection pool on the server's database (read-only with SQLite). Queries
+    /// number their parameters (`$1`), which both engines read.
+    pub async fn db(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        let url = match crate::BACKEND {
+            Backend::Sqlite => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(self.db_path())
+                    .read_only(true);
+                sqlx::ConnectOptions::to_url_lossy(&options).to_string()
+            }
+            Backend::Postgres => self.database.clone(),
+        };
+        sqlx::any::AnyPoolOptions::new()
             .max_connections(1)
-            .connect_with(options)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(&url)
             .await
             .unwrap()
     }

@@ -192,7 +192,7 @@ async fn mixed_load_with_races_has_one_winner_and_no_lock_errors() {
     }
     let dir = tempfile::tempdir().unwrap();
     let server = BinaryServer::spawn(
-        &dir.path().join("db.sqlite"),
+        fresh_database(dir.path(), "db.sqlite"),
         &dir.path().join("log"),
         "info",
     )

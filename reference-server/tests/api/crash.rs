@@ -164,7 +164,7 @@ async fn load(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_given_before_sigkill_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db.sqlite");
+    let db = fresh_database(dir.path(), "db.sqlite");
     let log = dir.path().join("log");
     let mut server = BinaryServer::spawn(&db, &log, "warn").await;
     let ok = Arc::new(AtomicUsize::new(0));

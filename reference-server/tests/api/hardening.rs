@@ -371,11 +371,28 @@ async fn database_holds_no_plain_tokens_or_secrets() {
     }
 
     let mut haystack = Vec::new();
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let path = format!("{}{suffix}", s.db_path().display());
-        if let Ok(bytes) = std::fs::read(&path) {
-            haystack.extend_from_slice(&bytes);
-            haystack.extend_from_slice(b"\n--\n");
+    if crate::BACKEND == Backend::Sqlite {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let path = format!("{}{suffix}", s.db_path().display());
+            if let Ok(bytes) = std::fs::read(&path) {
+                haystack.extend_from_slice(&bytes);
+                haystack.extend_from_slice(b"\n--\n");
+            }
+        }
+    } else {
+        // PostgreSQL's files are the cluster's; every row as text is what it stores.
+        let db = s.db().await;
+        for table in ["users", "clients", "grants", "tokens", "codes"] {
+            let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT CAST(t AS TEXT) FROM {table} t"
+            )))
+            .fetch_all(&db)
+            .await
+            .unwrap();
+            for row in rows {
+                haystack.extend_from_slice(row.as_bytes());
+                haystack.extend_from_slice(b"\n");
+            }
         }
     }
     let contains = |needle: &[u8]| haystack.windows(needle.len()).any(|w| w == needle);
@@ -431,7 +448,7 @@ async fn database_holds_only_digests() {
         (PUBLIC_ID, None),
     ] {
         let digest: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT secret_digest FROM clients WHERE client_id = ?")
+            sqlx::query_scalar("SELECT secret_digest FROM clients WHERE client_id = $1")
                 .bind(id)
                 .fetch_one(&db)
                 .await
@@ -439,7 +456,7 @@ async fn database_holds_only_digests() {
         assert_eq!(digest, secret.map(reference_server::secret::digest), "{id}");
     }
     for (email, password) in [(ALICE, ALICE_PASSWORD), (BOB, BOB_PASSWORD)] {
-        let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE email = ?")
+        let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE email = $1")
             .bind(email)
             .fetch_one(&db)
             .await
@@ -466,7 +483,7 @@ async fn purge_deletes_expired_tokens() {
     let count = |kind: &'static str| {
         let db = db.clone();
         async move {
-            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tokens WHERE kind = ?")
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tokens WHERE kind = $1")
                 .bind(kind)
                 .fetch_one(&db)
                 .await

@@ -82,7 +82,7 @@ async fn login(base: &str, params: &[(&str, &str)], secrets: &mut Secrets) -> St
 async fn trace_logs_hold_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = BinaryServer::spawn(
-        &dir.path().join("db.sqlite"),
+        fresh_database(dir.path(), "db.sqlite"),
         &dir.path().join("log"),
         "trace",
     )

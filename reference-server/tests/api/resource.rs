@@ -23,7 +23,7 @@ async fn me_with_authorization(s: &TestServer, value: &str) -> Reply {
 /// The id of a user in the server's database.
 async fn user_id(s: &TestServer, email: &str) -> i64 {
     let db = s.db().await;
-    sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
+    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(&db)
         .await

@@ -305,7 +305,7 @@ async fn plain_ui_has_no_script_paths() {
 #[tokio::test]
 async fn binary_flag_and_environment() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("b.sqlite");
+    let db = fresh_database(dir.path(), "b.sqlite");
     let log = dir.path().join("b.log");
     let args: [&[&str]; 2] = [&["--login-ui", "script"], &[]];
     let envs: [&[(&str, &str)]; 2] = [&[], &[("REFERENCE_SERVER_LOGIN_UI", "script")]];

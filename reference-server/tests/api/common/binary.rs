@@ -25,13 +25,13 @@ impl BinaryServer {
     /// Starts the binary on `database` with the fixtures, bcrypt cost 4, `RUST_LOG` set
     /// to `filter` and nothing else from the environment; waits (at most 60 s) until it
     /// accepts connections.
-    pub async fn spawn(database: &Path, log: &Path, filter: &str) -> Self {
+    pub async fn spawn(database: impl AsRef<std::ffi::OsStr>, log: &Path, filter: &str) -> Self {
         Self::spawn_with(database, log, filter, &[], &[]).await
     }
 
     /// [`BinaryServer::spawn`] with more arguments and environment variables.
     pub async fn spawn_with(
-        database: &Path,
+        database: impl AsRef<std::ffi::OsStr>,
         log: &Path,
         filter: &str,
         args: &[&str],
@@ -52,7 +52,7 @@ impl BinaryServer {
                 .arg("--bind")
                 .arg(addr.to_string())
                 .arg("--database")
-                .arg(database)
+                .arg(database.as_ref())
                 .arg("--fixtures")
                 .arg(SEED)
                 .args(["--bcrypt-cost", "4"])

@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 /// Generous upper bound for one exchange, against hangs only.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
 
+#[allow(unused_imports)] // MAX_URI: only the SQLite binary's fuzz test uses it
 pub use oauth2_fuzz::wire::{MAX_URI, Request as WireRequest, Response as WireResponse};
 
 /// One client connection: a raw socket (reopened when the server closes it) and a

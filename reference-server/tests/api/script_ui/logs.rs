@@ -11,7 +11,7 @@ use super::*;
 async fn trace_logs_hold_no_secret_of_the_script_ui() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = BinaryServer::spawn_with(
-        &dir.path().join("db.sqlite"),
+        fresh_database(dir.path(), "db.sqlite"),
         &dir.path().join("log"),
         "trace",
         &["--login-ui", "script"],
