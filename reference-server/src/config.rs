@@ -43,6 +43,9 @@ pub struct Config {
     /// Whether validated access tokens are cached in memory (see
     /// [`crate::store::cache`]).
     pub token_cache: bool,
+    /// With PostgreSQL, how long a cached token is served before it is read again: the
+    /// bound for a revocation whose announcement was missed.
+    pub token_cache_max_age: Duration,
     /// PostgreSQL connections per replica.
     pub db_pool_size: u32,
     /// How long a request waits for a free database connection before it is answered
@@ -117,6 +120,7 @@ impl Config {
             login_throttle: crate::throttle::Settings::default(),
             login_ui: LoginUi::default(),
             token_cache: true,
+            token_cache_max_age: crate::store::cache::PG_MAX_AGE,
             db_pool_size: 16,
             db_acquire_timeout: Duration::from_secs(5),
         }
@@ -132,6 +136,7 @@ impl Config {
             },
             pool_size: self.db_pool_size,
             acquire_timeout: self.db_acquire_timeout,
+            cache_max_age: self.token_cache_max_age,
         }
     }
 

@@ -187,6 +187,11 @@ impl Server {
         &self.issuer
     }
 
+    /// How many validated access tokens the cache holds now.
+    pub fn cached_tokens(&self) -> usize {
+        self.state.db.access_cache.len()
+    }
+
     /// Waits until the server stops by itself (it does not, unless it fails).
     pub async fn wait(&mut self) {
         let _ = (&mut self.serve).await;

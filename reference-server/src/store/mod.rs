@@ -199,6 +199,9 @@ pub struct Settings {
     pub pool_size: u32,
     /// How long a request waits for a free connection before it is answered 503.
     pub acquire_timeout: Duration,
+    /// With PostgreSQL, how long a cache entry is served before it is read again (the
+    /// bound for revocations whose announcement was missed).
+    pub cache_max_age: Duration,
 }
 
 impl Default for Settings {
@@ -207,6 +210,7 @@ impl Default for Settings {
             cache_capacity: cache::DEFAULT_CAPACITY,
             pool_size: 16,
             acquire_timeout: Duration::from_secs(5),
+            cache_max_age: cache::PG_MAX_AGE,
         }
     }
 }
@@ -307,7 +311,7 @@ impl Db {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         let access_cache = Arc::new(cache::AccessCache::shared(
             settings.cache_capacity,
-            cache::PG_MAX_AGE,
+            settings.cache_max_age,
         ));
         let listener = notify::ListenerTask::start(url, Arc::clone(&access_cache)).await?;
         Ok(Self {

@@ -80,6 +80,25 @@ impl TestServer {
     pub async fn start_with(f: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let database = fresh_database(dir.path(), "test.sqlite");
+        Self::start_in(dir, database, f).await
+    }
+
+    /// Another replica on this server's (PostgreSQL) database, with settings adjusted
+    /// by `f`.
+    pub async fn replica(&self, f: impl FnOnce(&mut Config)) -> Self {
+        assert_eq!(
+            crate::BACKEND,
+            Backend::Postgres,
+            "replicas share PostgreSQL"
+        );
+        Self::start_in(tempfile::tempdir().unwrap(), self.database.clone(), f).await
+    }
+
+    async fn start_in(
+        dir: tempfile::TempDir,
+        database: String,
+        f: impl FnOnce(&mut Config),
+    ) -> Self {
         let mut config = Config::new(database.as_str());
         config.fixtures = Some(SEED.into());
         config.bcrypt_cost = 4;
