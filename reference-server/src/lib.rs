@@ -70,7 +70,15 @@ impl State {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The database could not be opened or migrated.
-    #[error("cannot open the database")]
+    #[error("cannot open the database {location}")]
+    Database {
+        /// Where it is (without a password).
+        location: String,
+        /// Why.
+        source: store::StoreError,
+    },
+    /// The database failed after it was opened.
+    #[error("database failure")]
     Store(#[from] store::StoreError),
     /// The fixtures could not be loaded.
     #[error("cannot load the fixtures")]
@@ -126,7 +134,12 @@ impl Server {
             .check()
             .map_err(|e| StartError::Config(e.into()))?;
         let addr = listener.local_addr()?;
-        let db = Db::open_with(&config.database, config.store_settings()).await?;
+        let db = Db::open_with(&config.database, config.store_settings())
+            .await
+            .map_err(|source| StartError::Database {
+                location: config.database.redacted(),
+                source,
+            })?;
         if let Some(path) = &config.fixtures {
             let seed = fixtures::read(path)?;
             fixtures::load(&db, seed, config.bcrypt_cost).await?;

@@ -185,7 +185,11 @@ fn fail(what: &str, e: &dyn std::error::Error) -> ExitCode {
     let mut msg = format!("reference-server: {what}: {e}");
     let mut source = e.source();
     while let Some(s) = source {
-        msg.push_str(&format!(": {s}"));
+        // Some errors repeat their source in their own text: say it once.
+        let text = s.to_string();
+        if !msg.ends_with(&text) {
+            msg.push_str(&format!(": {text}"));
+        }
         source = s.source();
     }
     eprintln!("{msg}");

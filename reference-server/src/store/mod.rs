@@ -46,6 +46,9 @@ pub enum StoreError {
     /// The store is shutting down.
     #[error("the store is closed")]
     Closed,
+    /// The database did not answer a connection attempt in time.
+    #[error("no answer from the database within {0:?}")]
+    ConnectTimeout(Duration),
 }
 
 impl StoreError {
@@ -64,7 +67,7 @@ impl StoreError {
                         | sqlx::Error::Protocol(_)
                 ) || is_pg_unavailable(e)
             }
-            Self::Closed => true,
+            Self::Closed | Self::ConnectTimeout(_) => true,
             Self::Migrate(_) | Self::Corrupt(_) => false,
         }
     }
@@ -300,6 +303,15 @@ impl Db {
 
     async fn open_postgres(url: &str, settings: Settings) -> Result<Self, StoreError> {
         let options = AnyConnectOptions::from_str(url)?;
+        // One connection first, so that a database that cannot be reached at start says
+        // why (refused, unknown host, authentication) rather than "pool timed out".
+        let first = tokio::time::timeout(
+            settings.acquire_timeout,
+            <sqlx::AnyConnection as sqlx::Connection>::connect_with(&options),
+        )
+        .await
+        .map_err(|_| StoreError::ConnectTimeout(settings.acquire_timeout))??;
+        let _ = sqlx::Connection::close(first).await;
         let pool = AnyPoolOptions::new()
             .max_connections(settings.pool_size.max(2))
             .min_connections(1)

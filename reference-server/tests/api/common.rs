@@ -86,12 +86,17 @@ impl TestServer {
     /// Another replica on this server's (PostgreSQL) database, with settings adjusted
     /// by `f`.
     pub async fn replica(&self, f: impl FnOnce(&mut Config)) -> Self {
+        Self::start_on(&self.database, f).await
+    }
+
+    /// A server on an existing PostgreSQL database, with settings adjusted by `f`.
+    pub async fn start_on(database: &str, f: impl FnOnce(&mut Config)) -> Self {
         assert_eq!(
             crate::BACKEND,
             Backend::Postgres,
             "replicas share PostgreSQL"
         );
-        Self::start_in(tempfile::tempdir().unwrap(), self.database.clone(), f).await
+        Self::start_in(tempfile::tempdir().unwrap(), database.to_owned(), f).await
     }
 
     async fn start_in(
