@@ -11,7 +11,8 @@
 //! - [`consent`]: sign-ins waiting for the consent answer (script login UI), in memory.
 //! - [`password`]: bcrypt verification on the blocking pool, bounded per core.
 //! - [`secret`]: token generation, digests, redaction.
-//! - [`throttle`]: brute-force protection of password sign-in, in memory.
+//! - [`throttle`]: brute-force protection of password sign-in, in memory (and shared
+//!   by replicas through [`store::failures`] with PostgreSQL).
 //!
 //! [`Server::start`] runs the whole service on a bound listener; binaries, tests and the
 //! conformance runner all start it that way.
@@ -228,6 +229,9 @@ async fn purge_loop(state: Arc<State>) {
     const KEEP_CODES: i64 = 600;
     loop {
         tokio::time::sleep(state.config.purge_interval).await;
+        if let Err(e) = store::failures::purge(&state.db, state.throttle.settings()).await {
+            tracing::warn!(error = %e, "purging old sign-in failures failed");
+        }
         if let Err(e) =
             store::codes::purge_expired(&state.db, grant::now(), KEEP_CODES, BATCH).await
         {

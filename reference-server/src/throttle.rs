@@ -90,7 +90,7 @@ impl Settings {
     }
 
     /// The block that follows `blocks` earlier ones: doubling, capped at `max_block`.
-    fn block_after(&self, blocks: u32) -> Duration {
+    pub fn block_after(&self, blocks: u32) -> Duration {
         let factor = 1u32 << blocks.min(20);
         self.block.saturating_mul(factor).min(self.max_block)
     }
@@ -125,6 +125,19 @@ impl Key {
             addr: addr.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), network),
         }
     }
+}
+
+/// The key of a pair of account and client address as bytes, for the failure counts
+/// replicas share ([`crate::store::failures`]): the digest of the folded account name,
+/// then the address it is counted under.
+pub fn shared_key(account: &str, addr: Option<IpAddr>) -> Vec<u8> {
+    let k = Key::new(account, addr);
+    let mut bytes = k.account.to_vec();
+    match k.addr {
+        IpAddr::V4(v4) => bytes.extend_from_slice(&v4.octets()),
+        IpAddr::V6(v6) => bytes.extend_from_slice(&v6.octets()),
+    }
+    bytes
 }
 
 /// The address a client is counted under: IPv4 as is (also when IPv4-mapped), IPv6 by
@@ -217,10 +230,17 @@ impl Attempt<'_> {
     /// remaining tries. Only checks that hold a slot count as running, so parallel
     /// sign-ins of one user (a handful at most) are not refused for being parallel.
     pub fn start(&mut self) -> Result<(), Refused> {
-        self.start_at(Instant::now())
+        self.start_at(Instant::now(), 0)
     }
 
-    fn start_at(&mut self, now: Instant) -> Result<(), Refused> {
+    /// [`Attempt::start`] for a pair that also has `elsewhere` failures counted outside
+    /// this process (by replicas sharing a database): they count against its tries like
+    /// its own.
+    pub fn start_counting(&mut self, elsewhere: u32) -> Result<(), Refused> {
+        self.start_at(Instant::now(), elsewhere)
+    }
+
+    fn start_at(&mut self, now: Instant, elsewhere: u32) -> Result<(), Refused> {
         let Some(key) = self.key else {
             return Ok(());
         };
@@ -233,7 +253,7 @@ impl Attempt<'_> {
             make_room(&mut map, &t.settings, now);
         }
         let e = map.entry(key).or_insert_with(|| Entry::new(now));
-        admit(e, &t.settings, now)?;
+        admit(e, &t.settings, now, elsewhere)?;
         e.pending += 1;
         self.started = true;
         Ok(())
@@ -269,6 +289,11 @@ impl Drop for Attempt<'_> {
 }
 
 impl Throttle {
+    /// The settings in effect.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// A throttle with these settings (off when `max_failures` is 0).
     pub fn new(settings: Settings) -> Self {
         Self {
@@ -313,7 +338,7 @@ impl Throttle {
         }
         let key = Key::new(account, addr);
         if let Some(e) = self.lock().get_mut(&key) {
-            admit(e, &self.settings, now)?;
+            admit(e, &self.settings, now, 0)?;
         }
         Ok(Attempt {
             throttle: self,
@@ -352,15 +377,20 @@ impl Throttle {
 }
 
 /// Whether a pair may try now: not while blocked, nor while the checks running for it
-/// would use up its remaining tries. A pair quiet for the window starts afresh.
-fn admit(e: &mut Entry, s: &Settings, now: Instant) -> Result<(), Refused> {
+/// would use up its remaining tries (counting `elsewhere` failures too). A pair quiet
+/// for the window starts afresh.
+fn admit(e: &mut Entry, s: &Settings, now: Instant, elsewhere: u32) -> Result<(), Refused> {
     if let Some(retry_after) = e.blocked(now) {
         return Err(Refused { retry_after });
     }
     if e.forgotten(now, s.window) {
         *e = Entry::new(now);
     }
-    if e.failures.saturating_add(e.pending) >= s.max_failures {
+    if e.failures
+        .saturating_add(e.pending)
+        .saturating_add(elsewhere)
+        >= s.max_failures
+    {
         return Err(Refused {
             retry_after: Duration::from_secs(1),
         });

@@ -10,8 +10,8 @@ use super::HttpError;
 use crate::State;
 use crate::model::User;
 use crate::secret::Secret;
-use crate::store::users;
-use crate::throttle::Refused;
+use crate::store::{failures, users};
+use crate::throttle::{Refused, shared_key};
 
 /// How a sign-in ended.
 #[derive(Debug)]
@@ -27,7 +27,9 @@ pub enum SignIn {
 /// Signs in as `account` with `password` from `addr`. The throttle is asked first,
 /// before any lookup or bcrypt work, and again once a hashing slot is free: a burst of
 /// parallel guesses queues for the few slots, and those still queued when the first
-/// ones have blocked the pair are refused without being hashed.
+/// ones have blocked the pair are refused without being hashed. With PostgreSQL the
+/// failure counts and blocks are also kept in the database and asked at both points, so
+/// every replica refuses a pair that guessed wrong at the others.
 pub async fn sign_in(
     state: &State,
     account: Option<&str>,
@@ -38,16 +40,25 @@ pub async fn sign_in(
         Ok(a) => a,
         Err(refused) => return Ok(SignIn::Throttled(refused)),
     };
+    let settings = *state.throttle.settings();
+    let key = shared_key(account.unwrap_or(""), addr);
+    if let Err(refused) = failures::check(&state.db, &key, &settings).await? {
+        return Ok(SignIn::Throttled(refused));
+    }
     let user = match account {
         Some(a) => users::find_by_email(&state.db, a).await?,
         None => None,
     };
     let Some(password) = password else {
-        attempt.failed();
+        failed(state, attempt, &key, &settings).await?;
         return Ok(SignIn::Invalid);
     };
     let slot = state.passwords.slot().await?;
-    if let Err(refused) = attempt.start() {
+    let elsewhere = match failures::check(&state.db, &key, &settings).await? {
+        Ok(n) => n,
+        Err(refused) => return Ok(SignIn::Throttled(refused)),
+    };
+    if let Err(refused) = attempt.start_counting(elsewhere) {
         return Ok(SignIn::Throttled(refused));
     }
     let hash = user.as_ref().map(|u| u.password_hash.as_str());
@@ -55,11 +66,32 @@ pub async fn sign_in(
     match user.filter(|_| verified) {
         Some(user) => {
             attempt.succeeded();
+            failures::forget(&state.db, &key).await?;
             Ok(SignIn::Valid(user))
         }
         None => {
-            attempt.failed();
+            failed(state, attempt, &key, &settings).await?;
             Ok(SignIn::Invalid)
         }
     }
+}
+
+/// Counts a failure: in memory with SQLite; with PostgreSQL only in the database, which
+/// every replica reads (the attempt is then dropped, so the in-memory throttle keeps
+/// only its count of checks in flight, which bounds a burst at this replica).
+async fn failed(
+    state: &State,
+    attempt: crate::throttle::Attempt<'_>,
+    key: &[u8],
+    settings: &crate::throttle::Settings,
+) -> Result<(), HttpError> {
+    if state.db.backend == crate::store::Backend::Postgres {
+        // Counted in the database before the check stops counting as in flight, so a
+        // check starting in between sees one or the other.
+        failures::record(&state.db, key, settings).await?;
+        drop(attempt);
+    } else {
+        attempt.failed();
+    }
+    Ok(())
 }

@@ -133,7 +133,7 @@ fn running_checks_count() {
     let now = Instant::now();
     fn started(t: &Throttle, addr: Option<IpAddr>, now: Instant) -> Result<Attempt<'_>, Refused> {
         let mut a = t.begin_at(ALICE, addr, now)?;
-        a.start_at(now).map(|()| a)
+        a.start_at(now, 0).map(|()| a)
     }
     let waiting: Vec<_> = (0..10)
         .map(|_| t.begin_at(ALICE, addr, now).unwrap())
@@ -152,7 +152,7 @@ fn running_checks_count() {
     assert_eq!(r.retry_after, secs(10));
     // The queued ones are refused when their turn comes.
     for mut w in waiting {
-        assert_eq!(w.start_at(now).map_err(|r| r.retry_after), Err(secs(10)));
+        assert_eq!(w.start_at(now, 0).map_err(|r| r.retry_after), Err(secs(10)));
     }
 }
 
@@ -243,4 +243,22 @@ fn debug_shows_no_account() {
     let d = format!("{t:?}");
     assert!(d.contains("pairs: 1"), "{d}");
     assert!(!d.to_ascii_lowercase().contains("alice"), "{d}");
+}
+
+/// Failures counted elsewhere (by other replicas) use up the tries like local ones.
+#[test]
+fn failures_elsewhere_count_against_the_tries() {
+    let t = Throttle::new(settings());
+    let now = Instant::now();
+    let mut a = t.begin_at("x", None, now).unwrap();
+    let limit = t.settings().max_failures;
+    assert!(a.start_at(now, limit - 1).is_ok(), "one try left");
+    let mut b = t.begin_at("x", None, now).unwrap();
+    assert!(
+        b.start_at(now, limit - 1).is_err(),
+        "the last try is in flight"
+    );
+    drop(a);
+    let mut c = t.begin_at("x", None, now).unwrap();
+    assert!(c.start_at(now, limit).is_err(), "no try left");
 }

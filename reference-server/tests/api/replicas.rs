@@ -240,3 +240,31 @@ async fn a_lost_listener_connection_pauses_the_cache() {
     assert_eq!(a.revoke(BASIC, &[("token", &at)]).await.status, 200);
     refused_after(&b, &at, Instant::now(), Duration::from_secs(10)).await;
 }
+
+/// Wrong passwords spread over two replicas count together (the counts are in the
+/// database): after `max_failures` in all, both replicas refuse the pair with 429, the
+/// right password too; a success at one replica forgets the count at both.
+#[tokio::test]
+async fn sign_in_failures_count_across_replicas() {
+    let (a, b) = two(|c| c.login_throttle.max_failures = 4).await;
+    // A success at b forgets two failures at a.
+    for _ in 0..2 {
+        let r = a.password(BASIC, BOB, "wrong", None).await;
+        assert_eq!(
+            (r.status, r.error()),
+            (400, "invalid_grant".to_owned()),
+            "{r:?}"
+        );
+    }
+    assert_token_ok(&b.password(BASIC, BOB, BOB_PASSWORD, None).await);
+    for i in 0..4 {
+        let s = if i % 2 == 0 { &a } else { &b };
+        let r = s.password(BASIC, BOB, "wrong", None).await;
+        assert_eq!(r.status, 400, "failure {i} was refused early: {r:?}");
+    }
+    for s in [&a, &b] {
+        let r = s.password(BASIC, BOB, BOB_PASSWORD, None).await;
+        assert_eq!(r.status, 429, "{r:?}");
+        assert!(r.header("retry-after").is_some(), "{r:?}");
+    }
+}
