@@ -7,10 +7,16 @@
 //! and runs on one thread by default (like `wrk -t1`), so that on a small machine it
 //! takes as little CPU from the server as it can.
 //!
-//! Usage: bench URL [--seconds N] [--concurrency N] [--threads N] [--json PATH]
+//! Usage: bench URL[,URL...] [--seconds N] [--concurrency N] [--threads N] [--json PATH]
 //!              [--only me,client_credentials,refresh,introspect,revoke,password,code_flow]
 //!        bench URL --issue N      (insert N client_credentials tokens)
+//!        bench URL,URL --propagation N [--json PATH]
+//!                                 (revocation at the first replica -> refused at the
+//!                                  second: N samples under /api/me load, p50 and p99)
 //!        bench --bcrypt COST      (median time of one verification, ms)
+//!
+//! With several URLs (replicas of one server) the simulated clients are spread over
+//! them, client i on replica i mod n.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -383,7 +389,7 @@ fn fixed_request(kind: Kind, access: &str) -> Vec<u8> {
 
 async fn drive(
     kind: Kind,
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     sh: Arc<Shared>,
     seconds: u64,
     concurrency: usize,
@@ -395,6 +401,7 @@ async fn drive(
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
         let (sh, errors, fixed) = (sh.clone(), errors.clone(), fixed.clone());
+        let addr = addrs[worker % addrs.len()];
         tasks.push(tokio::spawn(async move {
             let mut c = Conn::new(addr);
             let mut lat: Vec<u32> = Vec::new();
@@ -426,6 +433,79 @@ async fn drive(
         rps: lat.len() as f64 / elapsed,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Propagation {
+    samples: usize,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+/// `n` times: a fresh access token (by refresh, at `a`) is cached at `b` (two uses),
+/// revoked at `a`; the time from the revocation's 200 to `b`'s first refusal, polling
+/// back to back on a kept-alive connection, while `load` connections keep both replicas
+/// busy with /api/me.
+async fn propagation(a: SocketAddr, b: SocketAddr, n: usize, load: usize) -> Propagation {
+    let (access, mut rt) = password_tokens(a).await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut loaders = Vec::new();
+    for i in 0..load {
+        let (stop, req) = (stop.clone(), fixed_request(Kind::Me, &access));
+        let addr = if i % 2 == 0 { a } else { b };
+        loaders.push(tokio::spawn(async move {
+            let mut c = Conn::new(addr);
+            while !stop.load(Ordering::Relaxed) {
+                let _ = c.send(&req).await;
+            }
+        }));
+    }
+    let (mut ca, mut cb) = (Conn::new(a), Conn::new(b));
+    let mut took = Vec::with_capacity(n);
+    for _ in 0..n {
+        let r = ca
+            .send(&token_request(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &rt),
+            ]))
+            .await
+            .unwrap();
+        let at = r.field("access_token").expect("refresh failed");
+        rt = r.field("refresh_token").unwrap();
+        let me = fixed_request(Kind::Me, &at);
+        for _ in 0..2 {
+            assert_eq!(cb.send(&me).await.unwrap().status, 200);
+        }
+        let revoke = request(
+            "POST",
+            "/oauth/revoke",
+            &[("Authorization", &basic())],
+            &form(&[("token", &at)]),
+        );
+        assert_eq!(ca.send(&revoke).await.unwrap().status, 200);
+        let t = Instant::now();
+        loop {
+            let status = cb.send(&me).await.unwrap().status;
+            if status == 401 {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "never refused");
+        }
+        took.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for l in loaders {
+        let _ = l.await;
+    }
+    took.sort_by(f64::total_cmp);
+    let pct = |p: f64| took[((took.len() as f64 * p) as usize).min(took.len() - 1)];
+    Propagation {
+        samples: took.len(),
+        p50_ms: pct(0.5),
+        p99_ms: pct(0.99),
+        max_ms: took[took.len() - 1],
     }
 }
 
@@ -496,15 +576,32 @@ async fn run(args: &[String], opt: &dyn Fn(&str) -> Option<String>) {
     let url = args.get(1).cloned().expect(
         "usage: bench URL [--seconds N] [--concurrency N] [--threads N] [--json PATH] [--only NAMES]",
     );
-    let addr: SocketAddr = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .expect("URL must be http://IP:PORT");
+    let addrs: Vec<SocketAddr> = url
+        .split(',')
+        .map(|u| {
+            u.trim_start_matches("http://")
+                .trim_end_matches('/')
+                .parse()
+                .expect("URL must be http://IP:PORT")
+        })
+        .collect();
+    let addr = addrs[0];
     let seconds: u64 = opt("--seconds").map_or(5, |s| s.parse().unwrap());
     let concurrency: usize = opt("--concurrency").map_or(64, |s| s.parse().unwrap());
     if let Some(n) = opt("--issue") {
         issue(addr, n.parse().unwrap(), concurrency).await;
+        return;
+    }
+    if let Some(n) = opt("--propagation") {
+        assert!(addrs.len() >= 2, "--propagation needs two replicas");
+        let row = propagation(addrs[0], addrs[1], n.parse().unwrap(), concurrency).await;
+        println!(
+            "revocation at one replica seen at the other: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} samples, /api/me load at {} connections)",
+            row.p50_ms, row.p99_ms, row.max_ms, row.samples, concurrency
+        );
+        if let Some(path) = opt("--json") {
+            std::fs::write(path, serde_json::to_string_pretty(&row).unwrap()).unwrap();
+        }
         return;
     }
     let only = opt("--only");
@@ -533,7 +630,7 @@ async fn run(args: &[String], opt: &dyn Fn(&str) -> Option<String>) {
     let mut rows = Vec::new();
     for (name, kind) in kinds {
         if want(name) {
-            rows.push(drive(kind, addr, sh.clone(), seconds, concurrency).await);
+            rows.push(drive(kind, &addrs, sh.clone(), seconds, concurrency).await);
         }
     }
     println!(
