@@ -76,19 +76,18 @@ pub async fn sign_in(
     }
 }
 
-/// Counts a failure: in memory with SQLite; with PostgreSQL only in the database, which
-/// every replica reads (the attempt is then dropped, so the in-memory throttle keeps
-/// only its count of checks in flight, which bounds a burst at this replica).
+/// Counts a failure: in the database when it keeps the counts for every replica (the
+/// attempt is then dropped, so the in-memory throttle keeps only its count of checks in
+/// flight, which bounds a burst at this replica), in memory otherwise. The database
+/// counts it before the check stops counting as in flight, so a check starting in
+/// between sees one or the other.
 async fn failed(
     state: &State,
     attempt: crate::throttle::Attempt<'_>,
     key: &[u8],
     settings: &crate::throttle::Settings,
 ) -> Result<(), HttpError> {
-    if state.db.backend == crate::store::Backend::Postgres {
-        // Counted in the database before the check stops counting as in flight, so a
-        // check starting in between sees one or the other.
-        failures::record(&state.db, key, settings).await?;
+    if failures::record(&state.db, key, settings).await? {
         drop(attempt);
     } else {
         attempt.failed();

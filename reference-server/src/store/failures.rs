@@ -65,10 +65,15 @@ pub async fn check(
     Ok(Ok(u32::try_from(failures).unwrap_or(u32::MAX)))
 }
 
-/// Counts one failure of the pair; blocks it when that makes `max_failures`.
-pub async fn record(db: &Db, key: &[u8], settings: &Settings) -> Result<(), StoreError> {
-    if db.backend != Backend::Postgres || !settings.enabled() {
-        return Ok(());
+/// Counts one failure of the pair; blocks it when that makes `max_failures`. Returns
+/// whether the database keeps the count (PostgreSQL); when it does not (SQLite), the
+/// caller counts it in memory.
+pub async fn record(db: &Db, key: &[u8], settings: &Settings) -> Result<bool, StoreError> {
+    if db.backend != Backend::Postgres {
+        return Ok(false);
+    }
+    if !settings.enabled() {
+        return Ok(true);
     }
     let now = now_ms();
     let row = sqlx::query(
@@ -92,7 +97,7 @@ pub async fn record(db: &Db, key: &[u8], settings: &Settings) -> Result<(), Stor
     let failures: i64 = row.try_get("failures")?;
     let blocks: i64 = row.try_get("blocks")?;
     if failures < i64::from(settings.max_failures) {
-        return Ok(());
+        return Ok(true);
     }
     let block = settings.block_after(u32::try_from(blocks).unwrap_or(u32::MAX));
     let blocked = sqlx::query(
@@ -111,7 +116,7 @@ pub async fn record(db: &Db, key: &[u8], settings: &Settings) -> Result<(), Stor
             "sign-in blocked after repeated wrong passwords (shared by every replica)"
         );
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Forgets the pair after a successful sign-in.
