@@ -213,7 +213,10 @@ async fn a_replica_killed_mid_load_loses_nothing() {
     let b = BinaryServer::spawn(&database, &dir.path().join("b.log"), "warn").await;
     let killed = Arc::new(AtomicBool::new(false));
     let load = |base: String, killed: Arc<AtomicBool>| async move {
-        let http = reqwest::Client::new();
+        let http = {
+            install_tls();
+            reqwest::Client::new()
+        };
         let mut issued = Vec::new();
         let mut failed_after_kill = 0usize;
         for _ in 0..200 {
@@ -262,7 +265,10 @@ async fn a_replica_killed_mid_load_loses_nothing() {
         !from_a.is_empty(),
         "the killed replica answered nothing before the kill"
     );
-    let http = reqwest::Client::new();
+    let http = {
+        install_tls();
+        reqwest::Client::new()
+    };
     for at in from_a.iter().chain(from_b.iter().step_by(20)) {
         let r = http
             .post(format!("{}/oauth/introspect", b.base))
@@ -291,7 +297,10 @@ async fn replicas_starting_together_both_serve() {
         BinaryServer::spawn(&database, &log_a, "warn"),
         BinaryServer::spawn(&database, &log_b, "warn"),
     );
-    let http = reqwest::Client::new();
+    let http = {
+        install_tls();
+        reqwest::Client::new()
+    };
     for s in [&a, &b] {
         let r = http
             .post(format!("{}/oauth/token", s.base))

@@ -21,7 +21,10 @@ async fn race(a: &TestServer, b: &TestServer, form: &[(&str, &str)]) -> Vec<Repl
     join_all((0..64).map(|i| {
         let s = if i % 2 == 0 { a } else { b };
         // A client per request: its own connection, so the requests really overlap.
-        let http = reqwest::Client::new();
+        let http = {
+            install_tls();
+            reqwest::Client::new()
+        };
         async move {
             let r = http
                 .post(s.url("/oauth/token"))
