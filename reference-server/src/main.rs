@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
+use reference_server::store::Location;
 use reference_server::{Config, LoginUi, Server, bind};
 
 /// The bundled OAuth 2.0 authorization and resource server of the conformance suite.
@@ -26,9 +27,10 @@ struct Cli {
     #[arg(
         long,
         env = "REFERENCE_SERVER_DATABASE",
-        default_value = "reference-server.sqlite"
+        default_value = "reference-server.sqlite",
+        value_parser = |s: &str| Ok::<_, String>(Location::parse(s))
     )]
-    database: String,
+    database: Location,
 
     /// Cache validated access tokens in memory ("on"), or read every token from the
     /// database ("off"). With PostgreSQL, revocations reach every replica's cache at once
@@ -141,7 +143,7 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let mut config = Config::new(cli.database.as_str());
+    let mut config = Config::new(cli.database);
     config.token_cache = cli.token_cache;
     config.db_pool_size = cli.db_pool_size;
     config.db_acquire_timeout = Duration::from_secs(cli.db_acquire_timeout);

@@ -175,6 +175,43 @@ impl From<&Path> for Location {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Paths and URLs choose their backend; a password never shows in `Debug` or
+    /// `Display`.
+    #[test]
+    fn locations() {
+        assert_eq!(
+            Location::parse("a.sqlite"),
+            Location::Sqlite("a.sqlite".into())
+        );
+        assert_eq!(
+            Location::parse("sqlite:///tmp/a.db"),
+            Location::Sqlite("/tmp/a.db".into())
+        );
+        assert_eq!(
+            Location::parse("sqlite:a.db"),
+            Location::Sqlite("a.db".into())
+        );
+        for url in [
+            "postgres://u:pw-secret@h:5432/d",
+            "postgresql://u:pw-secret@h/d",
+            "POSTGRES://u:pw-secret@h/d",
+        ] {
+            let l = Location::parse(url);
+            assert_eq!(l.backend(), Backend::Postgres, "{url}");
+            assert!(!format!("{l:?} {l}").contains("pw-secret"), "{l:?}");
+            assert!(l.redacted().contains("u:***@h"), "{}", l.redacted());
+        }
+        assert_eq!(
+            Location::parse("postgres://h/d").redacted(),
+            "postgres://h/d"
+        );
+    }
+}
+
 impl From<&PathBuf> for Location {
     fn from(p: &PathBuf) -> Self {
         Self::Sqlite(p.clone())
