@@ -40,6 +40,12 @@ pub struct Config {
     pub login_throttle: crate::throttle::Settings,
     /// How the authorization endpoint's login and consent pages are built.
     pub login_ui: LoginUi,
+    /// Lifetime of a pushed authorization request's `request_uri`, in seconds (RFC 9126
+    /// §2.2).
+    pub par_ttl: i64,
+    /// Whether authorization requests must be pushed first (RFC 9126 §5,
+    /// `require_pushed_authorization_requests`).
+    pub require_par: bool,
     /// Whether validated access tokens are cached in memory (see
     /// [`crate::store::cache`]).
     pub token_cache: bool,
@@ -119,6 +125,8 @@ impl Config {
             realm: "reference-server".to_owned(),
             login_throttle: crate::throttle::Settings::default(),
             login_ui: LoginUi::default(),
+            par_ttl: 60,
+            require_par: false,
             token_cache: true,
             token_cache_max_age: crate::store::cache::PG_MAX_AGE,
             db_pool_size: 16,

@@ -168,6 +168,7 @@ mod tests {
                 scope: Scope::default(),
                 state: None,
                 challenge: None,
+                request_uri: None,
             },
             user_id: 1,
             email: "a@example.com".into(),

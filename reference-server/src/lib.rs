@@ -120,6 +120,11 @@ impl Server {
                 "token lifetimes must be positive".into(),
             ));
         }
+        if !(1..=3600).contains(&config.par_ttl) {
+            return Err(StartError::Config(
+                "the request_uri lifetime must be between 1 and 3600 seconds".into(),
+            ));
+        }
         if !(1..=600).contains(&config.code_ttl) {
             return Err(StartError::Config(
                 "the authorization code lifetime must be between 1 and 600 seconds".into(),
@@ -229,6 +234,11 @@ async fn purge_loop(state: Arc<State>) {
     const KEEP_CODES: i64 = 600;
     loop {
         tokio::time::sleep(state.config.purge_interval).await;
+        if let Err(e) =
+            store::pushed::purge_expired(&state.db, grant::now(), KEEP_CODES, BATCH).await
+        {
+            tracing::warn!(error = %e, "purging expired pushed requests failed");
+        }
         if let Err(e) = store::failures::purge(&state.db, state.throttle.settings()).await {
             tracing::warn!(error = %e, "purging old sign-in failures failed");
         }

@@ -99,6 +99,16 @@ struct Cli {
     #[arg(long, env = "REFERENCE_SERVER_ALLOW_PUBLIC_WITHOUT_PKCE")]
     allow_public_without_pkce: bool,
 
+    /// Accept authorization requests only when pushed first (RFC 9126 PAR); metadata
+    /// then says require_pushed_authorization_requests.
+    #[arg(long, env = "REFERENCE_SERVER_REQUIRE_PAR")]
+    require_par: bool,
+
+    /// Lifetime of a pushed request's request_uri in seconds (1 to 3600).
+    #[arg(long, env = "REFERENCE_SERVER_PAR_TTL", default_value_t = 60,
+          value_parser = clap::value_parser!(i64).range(1..=3600))]
+    par_ttl: i64,
+
     /// Require PKCE from every client, confidential ones too (OAuth 2.1).
     #[arg(long, env = "REFERENCE_SERVER_REQUIRE_PKCE")]
     require_pkce: bool,
@@ -157,6 +167,8 @@ async fn main() -> ExitCode {
     config.pkce_plain = !cli.disable_pkce_plain;
     config.pkce_required_for_public = !cli.allow_public_without_pkce;
     config.pkce_required = cli.require_pkce;
+    config.require_par = cli.require_par;
+    config.par_ttl = cli.par_ttl;
     config.login_throttle.max_failures = cli.login_max_failures;
     config.login_throttle.window = Duration::from_secs(cli.login_window_seconds);
     config.login_throttle.block = Duration::from_secs(cli.login_block_seconds);

@@ -23,6 +23,9 @@ pub struct AuthorizeRequest {
     pub state: Option<String>,
     /// The PKCE challenge, if any.
     pub challenge: Option<Challenge>,
+    /// The `request_uri` of a pushed request (RFC 9126) these parameters came from; the
+    /// request is used once, when it is answered.
+    pub request_uri: Option<String>,
 }
 
 /// Why an authorization request failed.
@@ -179,6 +182,7 @@ pub fn validate(
         scope,
         state: state.clone(),
         challenge,
+        request_uri: None,
     })
 }
 

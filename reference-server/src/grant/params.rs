@@ -77,6 +77,16 @@ impl Params {
     pub fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
+
+    /// The parameters form-encoded again, leaving out those named in `skip`.
+    pub fn encode_without(&self, skip: &[&str]) -> String {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| !skip.contains(&k.as_str()))
+            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
 }
 
 /// A parameter name safe to echo in an error description: known words only.

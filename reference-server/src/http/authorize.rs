@@ -19,6 +19,7 @@ use crate::grant::params::{Params, encode_component};
 use crate::grant::{OAuthError, now};
 use crate::secret::{self, Secret};
 use crate::store::codes::{self, NewCode};
+use crate::store::pushed;
 
 const CSRF_COOKIE: &str = "oauth_csrf";
 
@@ -108,6 +109,9 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
     }
     match params.get("action") {
         Some("deny") => {
+            if !use_pushed(state, &request).await? {
+                return Ok(pushed_request_gone());
+            }
             return Ok(redirect(&error_location(
                 state,
                 &request.redirect_uri,
@@ -167,6 +171,11 @@ async fn submit(state: &State, req: &Request) -> Result<Response, super::HttpErr
             return Ok(page);
         }
     };
+    match use_pushed(state, &request).await {
+        Ok(true) => {}
+        Ok(false) => return Ok(pushed_request_gone()),
+        Err(e) => return unavailable(e),
+    }
     match issue_code(state, &request, user.id).await {
         Ok(location) => Ok(redirect(&location)),
         Err(e) => unavailable(e),
@@ -252,11 +261,77 @@ pub async fn validated(
         Some(id) => state.client(id),
         None => None,
     };
-    Ok(validate(
-        params,
-        client.as_ref(),
-        state.config.pkce_policy(),
-    ))
+    let Some(request_uri) = params.get("request_uri") else {
+        // RFC 9126 §5: with require_pushed_authorization_requests, "the authorization
+        // server accepts authorization request data only via PAR".
+        if state.config.require_par {
+            return Ok(Err(AuthorizeError::Page(
+                "This server accepts only pushed authorization requests (RFC 9126): push the request first, then send client_id and request_uri.",
+            )));
+        }
+        return Ok(validate(
+            params,
+            client.as_ref(),
+            state.config.pkce_policy(),
+        ));
+    };
+    // RFC 9126 §4: the request carries client_id and request_uri, and the server uses
+    // the pushed parameters only. The reference must be this client's, unexpired and
+    // unused; anything else is an error page, since no redirection URI can be trusted.
+    const INVALID: &str =
+        "The request_uri is unknown, expired, already used, or was pushed by another client.";
+    let Some(client) = client else {
+        return Ok(Err(AuthorizeError::Page(
+            "The request has no client_id, or it names no registered client.",
+        )));
+    };
+    let Some(reference) = request_uri.strip_prefix(super::par::REQUEST_URI_PREFIX) else {
+        return Ok(Err(AuthorizeError::Page(INVALID)));
+    };
+    let found = pushed::find(&state.db, &secret::digest(reference)).await?;
+    let Some(found) =
+        found.filter(|p| p.client_id == client.id && p.used_at.is_none() && p.expires_at > now())
+    else {
+        return Ok(Err(AuthorizeError::Page(INVALID)));
+    };
+    let Ok(pushed_params) = Params::parse(found.params.as_bytes()) else {
+        return Ok(Err(AuthorizeError::Page(INVALID)));
+    };
+    Ok(
+        validate(&pushed_params, Some(&client), state.config.pkce_policy()).map(|mut r| {
+            r.request_uri = Some(request_uri.to_owned());
+            r
+        }),
+    )
+}
+
+/// Uses a pushed request once, when it is answered (approved or denied): `false` if it
+/// was used meanwhile (another tab, another replica) or expired.
+pub async fn use_pushed(
+    state: &State,
+    request: &AuthorizeRequest,
+) -> Result<bool, super::HttpError> {
+    let Some(uri) = &request.request_uri else {
+        return Ok(true);
+    };
+    let Some(reference) = uri.strip_prefix(super::par::REQUEST_URI_PREFIX) else {
+        return Ok(false);
+    };
+    Ok(pushed::use_once(
+        &state.db,
+        &secret::digest(reference),
+        &request.client_id,
+        now(),
+    )
+    .await?)
+}
+
+/// The error page for a pushed request that was used or expired before it was answered.
+pub fn pushed_request_gone() -> Response {
+    error_page(
+        StatusCode::BAD_REQUEST,
+        "This authorization request was already answered or has expired. Start again from the application.",
+    )
 }
 
 /// The client's display name (its id when it has none).

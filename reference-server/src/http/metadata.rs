@@ -31,7 +31,7 @@ pub fn document(state: &State) -> Value {
     if state.config.pkce_plain {
         pkce.push("plain");
     }
-    json!({
+    let mut doc = json!({
         "issuer": state.issuer,
         "authorization_endpoint": endpoint("/oauth/authorize"),
         "token_endpoint": endpoint("/oauth/token"),
@@ -46,7 +46,13 @@ pub fn document(state: &State) -> Value {
         "code_challenge_methods_supported": pkce,
         "scopes_supported": SUPPORTED,
         "authorization_response_iss_parameter_supported": true,
-    })
+        "pushed_authorization_request_endpoint": endpoint("/oauth/par"),
+    });
+    // RFC 9126 §5: "If omitted, the default value is false."
+    if state.config.require_par {
+        doc["require_pushed_authorization_requests"] = json!(true);
+    }
+    doc
 }
 
 /// Serves the document.

@@ -6,6 +6,7 @@ mod error;
 mod introspect;
 mod metadata;
 mod pages;
+mod par;
 mod resource;
 mod respond;
 mod revoke;
@@ -280,6 +281,7 @@ async fn dispatch(state: &State, req: Request) -> Response {
         "/oauth/token" => token::handle(state, &req).await,
         "/oauth/introspect" => introspect::handle(state, &req).await,
         "/oauth/revoke" => revoke::handle(state, &req).await,
+        "/oauth/par" => par::handle(state, &req).await,
         "/api/me" => resource::handle(state, &req).await,
         p if script_ui(state, p) => script::handle(state, &req).await,
         p if p == metadata::path_for(&state.issuer) => {

@@ -167,6 +167,11 @@ impl std::fmt::Debug for LoginForm<'_> {
 /// the GET did.
 fn request_fields<'a>(f: &'a LoginForm<'_>) -> Vec<(&'static str, &'a str)> {
     let r = f.request;
+    // A pushed request (RFC 9126) is carried by reference: the parameters stay on the
+    // server, and the answer is checked against them again.
+    if let Some(uri) = &r.request_uri {
+        return vec![("client_id", r.client_id.as_str()), ("request_uri", uri)];
+    }
     let mut fields = vec![
         ("client_id", r.client_id.as_str()),
         ("response_type", "code"),
@@ -319,6 +324,7 @@ mod tests {
             scope: Scope::default(),
             state: None,
             challenge: None,
+            request_uri: None,
         };
         let form = LoginForm {
             request: &request,

@@ -28,8 +28,8 @@ use warp::reply::Response;
 use super::Request;
 use super::authorize::{
     UNUSABLE_REDIRECT, WRONG_CREDENTIALS, access_denied, client_name, csrf_cookie, csrf_matches,
-    error_location, is_usable_location, issue_code, sentence, too_many_attempts, validated,
-    with_csrf_cookie,
+    error_location, is_usable_location, issue_code, sentence, too_many_attempts, use_pushed,
+    validated, with_csrf_cookie,
 };
 use super::pages::{ConsentView, SCRIPT_PATH, error_page, script_consent_page, secure};
 use super::respond::{json, with_header};
@@ -226,6 +226,12 @@ async fn consent(state: &State, req: &Request) -> Result<Response, super::HttpEr
         }
     };
     let request = &pending.request;
+    // A pushed request (RFC 9126) is used once, when it is answered.
+    if !use_pushed(state, request).await? {
+        return Ok(bad_request(
+            "This authorization request was already answered or has expired.",
+        ));
+    }
     if !approve {
         return Ok(next(&error_location(
             state,

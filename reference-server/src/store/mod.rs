@@ -19,6 +19,7 @@ pub mod clients;
 pub mod codes;
 pub mod failures;
 pub mod notify;
+pub mod pushed;
 pub mod tokens;
 pub mod users;
 

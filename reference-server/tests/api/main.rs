@@ -23,6 +23,7 @@ mod hardening;
 mod introspect;
 mod log_secrets;
 mod metadata;
+mod par;
 mod pkce;
 mod redaction;
 mod request_line;

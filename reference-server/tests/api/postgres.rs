@@ -24,6 +24,7 @@ mod introspect;
 mod log_secrets;
 mod metadata;
 mod outage;
+mod par;
 mod pkce;
 mod redaction;
 mod replicas;
