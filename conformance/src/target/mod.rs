@@ -157,6 +157,8 @@ pub struct Endpoints {
     pub revocation: Option<String>,
     /// Introspection endpoint.
     pub introspection: Option<String>,
+    /// Pushed authorization request endpoint (RFC 9126).
+    pub par: Option<String>,
     /// Where the metadata was found.
     pub metadata: Option<String>,
 }
@@ -337,6 +339,13 @@ impl Target {
                 .introspection
                 .clone()
                 .or_else(|| from_meta("introspection_endpoint")),
+        );
+        endpoints.par = absolute(
+            profile
+                .endpoints
+                .par
+                .clone()
+                .or_else(|| from_meta("pushed_authorization_request_endpoint")),
         );
         if endpoints.token.is_none() {
             let seen = if discovery_notes.is_empty() {
@@ -561,6 +570,7 @@ async fn discover(issuer: &str, http: &Http) -> Result<Discovered, TargetError> 
 /// Derives the capability set: profile settings first, then the metadata.
 ///
 /// Names: the grant types; `pkce`, `pkce_plain`, `pkce_plain_unsupported`, `revocation`, `introspection`,
+/// `par`, `par_required`,
 /// `refresh_rotation`, `metadata`, `iss_parameter`, `pkce_required_for_public`,
 /// `brute_force_protection`, `oauth21`, `pkce_optional`, `redirect_uri_with_query`, `tls`, `issuer`, `resource`, `login`, `user_tokens`, one per client role
 /// ([`ClientRole::capability`]), `secondary_user`, `throttled_user`,
@@ -609,6 +619,14 @@ fn capabilities(t: &Target, p: &Profile) -> BTreeSet<String> {
         "introspection",
         c.introspection,
         t.endpoints.introspection.is_some(),
+    );
+    flag("par", c.par, t.endpoints.par.is_some());
+    flag(
+        "par_required",
+        c.par_required,
+        meta.and_then(|m| m.get("require_pushed_authorization_requests"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     );
     flag("refresh_rotation", c.refresh_rotation, false);
     flag("metadata", c.metadata, meta.is_some());
@@ -742,6 +760,23 @@ mod tests {
         };
         let http = Http::new(std::time::Duration::from_secs(1)).unwrap();
         Target::resolve(profile, None, &http).await.unwrap()
+    }
+
+    /// Pushed authorization requests (RFC 9126): `par` follows the endpoint (from the
+    /// profile here, else the metadata), `par_required` the profile's setting (else the
+    /// metadata's `require_pushed_authorization_requests`).
+    #[tokio::test]
+    async fn par_capabilities() {
+        let without = target("https://as.example", "").await;
+        assert!(!without.has("par") && !without.has("par_required"));
+        let text = "name = \"t\"\nissuer = \"https://as.example\"\n[endpoints]\n\
+                    token = \"https://as.example/token\"\npar = \"/par\"\n\
+                    [capabilities]\nmetadata = false\npar_required = true\n";
+        let profile = Profile::from_toml(text).unwrap();
+        let http = Http::new(std::time::Duration::from_secs(1)).unwrap();
+        let t = Target::resolve(profile, None, &http).await.unwrap();
+        assert!(t.has("par") && t.has("par_required"));
+        assert_eq!(t.endpoints.par.as_deref(), Some("https://as.example/par"));
     }
 
     /// A server on loopback is pressed hard; any other gets 4 scenarios at once and 20

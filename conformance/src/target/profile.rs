@@ -63,6 +63,8 @@ pub struct EndpointsProfile {
     pub revocation: Option<String>,
     /// Introspection endpoint URL (RFC 7662).
     pub introspection: Option<String>,
+    /// Pushed authorization request endpoint URL (RFC 9126).
+    pub par: Option<String>,
 }
 
 /// `[clients.<role>]`.
@@ -253,6 +255,11 @@ pub struct CapabilitiesProfile {
     pub revocation: Option<bool>,
     /// Token introspection (RFC 7662).
     pub introspection: Option<bool>,
+    /// Pushed authorization requests (RFC 9126).
+    pub par: Option<bool>,
+    /// Authorization requests must be pushed (RFC 9126 §5,
+    /// `require_pushed_authorization_requests`).
+    pub par_required: Option<bool>,
     /// Refresh-token rotation with reuse detection.
     pub refresh_rotation: Option<bool>,
     /// RFC 8414 metadata.
