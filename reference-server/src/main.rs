@@ -27,6 +27,8 @@ struct Cli {
     #[arg(
         long,
         env = "REFERENCE_SERVER_DATABASE",
+        // The value can hold a password: --help names the variable without it.
+        hide_env_values = true,
         default_value = "reference-server.sqlite",
         value_parser = |s: &str| Ok::<_, String>(Location::parse(s))
     )]
@@ -122,7 +124,7 @@ struct Cli {
     /// Seconds without a wrong password after which an account and address are
     /// forgotten (their count and block level start again).
     #[arg(long, env = "REFERENCE_SERVER_LOGIN_WINDOW_SECONDS", default_value_t = 900,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=2_592_000))]
     login_window_seconds: u64,
 
     /// Seconds of the first block; each further block doubles the one before.

@@ -52,6 +52,10 @@ pub struct Settings {
 /// The longest block the settings may ask for: a block must always end soon enough.
 pub const LONGEST_BLOCK: Duration = Duration::from_secs(24 * 3600);
 
+/// The longest window the settings may ask for (times computed from it stay far from
+/// any overflow).
+pub const LONGEST_WINDOW: Duration = Duration::from_secs(30 * 24 * 3600);
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -77,6 +81,9 @@ impl Settings {
         }
         if self.block < Duration::from_secs(1) || self.window < Duration::from_secs(1) {
             return Err("the sign-in block and window must be at least one second");
+        }
+        if self.window > LONGEST_WINDOW {
+            return Err("the sign-in window must be at most thirty days");
         }
         if self.max_block < self.block || self.max_block > LONGEST_BLOCK {
             return Err(

@@ -96,6 +96,14 @@ async fn store(write: &sqlx::AnyPool, backend: Backend, jobs: Vec<Job>) {
                 let _ = job.done.send(Ok(id));
             }
         }
+        // The database cannot be reached: every job gets the same answer now, rather
+        // than each waiting for a connection in turn.
+        Err(e) if e.is_unavailable() => {
+            let reason = e.to_string();
+            for job in jobs {
+                let _ = job.done.send(Err(StoreError::Unavailable(reason.clone())));
+            }
+        }
         Err(e) => {
             if jobs.len() > 1 {
                 tracing::warn!(error = %e, grants = jobs.len(), "batch of grants failed; storing them one by one");

@@ -50,6 +50,9 @@ pub enum StoreError {
     /// The database did not answer a connection attempt in time.
     #[error("no answer from the database within {0:?}")]
     ConnectTimeout(Duration),
+    /// The database could not be reached for a batch this request was part of.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl StoreError {
@@ -68,7 +71,7 @@ impl StoreError {
                         | sqlx::Error::Protocol(_)
                 ) || is_pg_unavailable(e)
             }
-            Self::Closed | Self::ConnectTimeout(_) => true,
+            Self::Closed | Self::ConnectTimeout(_) | Self::Unavailable(_) => true,
             Self::Migrate(_) | Self::Corrupt(_) => false,
         }
     }
@@ -144,6 +147,21 @@ impl Location {
                     if u.password().is_some() {
                         let _ = u.set_password(Some("***"));
                     }
+                    // A password may also come as a query parameter.
+                    let pairs: Vec<(String, String)> = u
+                        .query_pairs()
+                        .map(|(k, v)| {
+                            let secret = k.eq_ignore_ascii_case("password")
+                                || k.eq_ignore_ascii_case("sslpassword");
+                            (
+                                k.into_owned(),
+                                if secret { "***".into() } else { v.into_owned() },
+                            )
+                        })
+                        .collect();
+                    if !pairs.is_empty() {
+                        u.query_pairs_mut().clear().extend_pairs(pairs);
+                    }
                     u.to_string()
                 }
                 Err(_) => "postgres://(unparsable URL)".to_owned(),
@@ -200,11 +218,12 @@ mod tests {
             "postgres://u:pw-secret@h:5432/d",
             "postgresql://u:pw-secret@h/d",
             "POSTGRES://u:pw-secret@h/d",
+            "postgres://h/d?user=u&password=pw-secret",
         ] {
             let l = Location::parse(url);
             assert_eq!(l.backend(), Backend::Postgres, "{url}");
             assert!(!format!("{l:?} {l}").contains("pw-secret"), "{l:?}");
-            assert!(l.redacted().contains("u:***@h"), "{}", l.redacted());
+            assert!(l.redacted().contains("***"), "{}", l.redacted());
         }
         assert_eq!(
             Location::parse("postgres://h/d").redacted(),

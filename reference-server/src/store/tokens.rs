@@ -295,6 +295,22 @@ async fn refresh_once(
         (Some(r), Ok(RefreshDecision::Rotate { access_scope })) => (r, access_scope),
         (None, Ok(_)) => return Err(StoreError::Corrupt("refresh decision without record")),
     };
+    // Lock the grant before the token, in the order revoke_grant takes them, so that a
+    // revocation of the whole grant running at the same time (on another replica) either
+    // comes first, and this rotation finds the grant revoked, or waits for this commit
+    // and then sees, and revokes, the tokens issued here.
+    let live = sqlx::query(
+        "UPDATE grants SET revoked_at = revoked_at WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(record.grant_id)
+    .execute(&mut *tx)
+    .await?;
+    if live.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(Some(RefreshOutcome::Refused(OAuthError::invalid_grant(
+            "the refresh token was revoked",
+        ))));
+    }
     let retired = sqlx::query(
         "UPDATE tokens SET used_at = $1 WHERE digest = $2 AND used_at IS NULL AND revoked_at IS NULL",
     )

@@ -16,12 +16,19 @@ fn user(row: &AnyRow) -> Result<User, sqlx::Error> {
     })
 }
 
-/// The user with this email (ASCII case folded, as both backends' `lower` does), if any.
+/// The user with this email, if any. The comparison folds ASCII case only, the way
+/// SQLite's `COLLATE NOCASE` and the sign-in throttle do: the input is folded here, and
+/// PostgreSQL's `lower()`, which folds more than ASCII in some locales, is applied to
+/// the stored value only. A name with a NUL character (which PostgreSQL cannot take in
+/// text) names nobody.
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<User>, StoreError> {
+    if email.contains('\0') {
+        return Ok(None);
+    }
     let row = sqlx::query(
-        "SELECT id, email, password_hash, first_name, last_name FROM users WHERE lower(email) = lower($1)",
+        "SELECT id, email, password_hash, first_name, last_name FROM users WHERE lower(email) = $1",
     )
-    .bind(email)
+    .bind(email.to_ascii_lowercase())
     .fetch_optional(&db.read)
     .await?;
     Ok(row.as_ref().map(user).transpose()?)
@@ -40,8 +47,11 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<User>, StoreError> {
 
 /// Whether a user with this email exists.
 pub async fn exists(db: &Db, email: &str) -> Result<bool, StoreError> {
-    let row = sqlx::query("SELECT 1 FROM users WHERE lower(email) = lower($1)")
-        .bind(email)
+    if email.contains('\0') {
+        return Ok(false);
+    }
+    let row = sqlx::query("SELECT 1 FROM users WHERE lower(email) = $1")
+        .bind(email.to_ascii_lowercase())
         .fetch_optional(&db.write)
         .await?;
     Ok(row.is_some())

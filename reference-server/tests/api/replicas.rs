@@ -271,3 +271,47 @@ async fn sign_in_failures_count_across_replicas() {
         assert!(r.header("retry-after").is_some(), "{r:?}");
     }
 }
+
+/// A revocation of a whole grant (on another replica: here a transaction of its own)
+/// that has marked the grant but not yet committed holds back a rotation of one of its
+/// refresh tokens, which is then refused: no token issued by the rotation can escape
+/// the revocation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_cannot_escape_a_concurrent_grant_revocation() {
+    use sqlx::Connection as _;
+    let (a, _b) = two(|_| {}).await;
+    let tokens = a.alice(BASIC).await;
+    let digest = reference_server::secret::digest(&tokens.refresh_token());
+    let mut admin = sqlx::AnyConnection::connect(&a.database).await.unwrap();
+    let mut revoking = admin.begin().await.unwrap();
+    let grant: i64 = sqlx::query_scalar("SELECT grant_id FROM tokens WHERE digest = $1")
+        .bind(digest.as_slice())
+        .fetch_one(&mut *revoking)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE grants SET revoked_at = 1 WHERE id = $1")
+        .bind(grant)
+        .execute(&mut *revoking)
+        .await
+        .unwrap();
+    let rt = tokens.refresh_token();
+    let rotation = a.refresh(BASIC, &rt, None);
+    tokio::pin!(rotation);
+    let early = tokio::time::timeout(Duration::from_millis(500), &mut rotation).await;
+    assert!(
+        early.is_err(),
+        "the rotation was answered while the grant's revocation was open: {early:?}"
+    );
+    sqlx::query("UPDATE tokens SET revoked_at = 1 WHERE grant_id = $1 AND revoked_at IS NULL")
+        .bind(grant)
+        .execute(&mut *revoking)
+        .await
+        .unwrap();
+    revoking.commit().await.unwrap();
+    let r = rotation.await;
+    assert_eq!(
+        (r.status, r.error()),
+        (400, "invalid_grant".to_owned()),
+        "{r:?}"
+    );
+}

@@ -238,3 +238,28 @@ async fn scope_with_quote_is_invalid_scope() {
         .await;
     assert_oauth_error(&r, 400, "invalid_scope");
 }
+
+/// A user name with a NUL character (which PostgreSQL cannot take in text) or a Unicode
+/// look-alike of an ASCII letter names nobody: `invalid_grant`, never a 500, on both
+/// backends.
+#[tokio::test]
+async fn odd_user_names_are_invalid_grants() {
+    let s = TestServer::start().await;
+    for name in [
+        "alice\0@example.com",
+        "\u{212A}@example.com", // KELVIN SIGN, folded to "k" by some lower() functions
+        "ALICE@EXAMPLE.COM\0",
+    ] {
+        let r = s.password(BASIC, name, ALICE_PASSWORD, None).await;
+        assert_eq!(
+            (r.status, r.error()),
+            (400, "invalid_grant".to_owned()),
+            "{name:?}: {r:?}"
+        );
+    }
+    // ASCII case is folded as before.
+    assert_token_ok(
+        &s.password(BASIC, "ALICE@example.com", ALICE_PASSWORD, None)
+            .await,
+    );
+}
