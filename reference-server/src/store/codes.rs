@@ -99,17 +99,10 @@ pub async fn insert(db: &Db, c: NewCode<'_>, now: i64) -> Result<(), StoreError>
 /// replica or several) exactly one issues tokens; a redemption that lost the race decides
 /// again, sees the code used, and takes it as the reuse it is.
 pub async fn redeem(db: &Db, r: Redemption<'_>, now: i64) -> Result<CodeOutcome, StoreError> {
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        match redeem_once(db, r.clone(), now).await {
-            Ok(Some(outcome)) => return Ok(outcome),
-            Ok(None) if attempts < 3 => {}
-            Ok(None) => return Err(StoreError::Corrupt("code changed three times")),
-            Err(e) if e.is_retryable() && attempts < 5 => {}
-            Err(e) => return Err(e),
-        }
-    }
+    super::until_decided("code changed three times", || {
+        redeem_once(db, r.clone(), now)
+    })
+    .await
 }
 
 /// One try; `None` when another redemption marked the code used between the read and

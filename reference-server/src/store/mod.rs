@@ -86,6 +86,30 @@ impl StoreError {
     }
 }
 
+/// Runs a decide-and-apply transaction until it holds: `once` gives `None` when a
+/// conditional update found the row changed by another transaction (decide again, at
+/// most three times), and a PostgreSQL serialization failure or deadlock is retried too.
+pub(crate) async fn until_decided<T, F, Fut>(
+    what: &'static str,
+    mut once: F,
+) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, StoreError>>,
+{
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match once().await {
+            Ok(Some(outcome)) => return Ok(outcome),
+            Ok(None) if attempts < 3 => {}
+            Ok(None) => return Err(StoreError::Corrupt(what)),
+            Err(e) if e.is_retryable() && attempts < 5 => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// PostgreSQL's codes for a server shutting down or refusing connections (class 57P
 /// "operator intervention", 08 "connection exception", 53300 too many connections).
 fn is_pg_unavailable(e: &sqlx::Error) -> bool {

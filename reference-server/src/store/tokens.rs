@@ -223,10 +223,8 @@ pub async fn refresh(
     refresh: &NewToken,
     now: i64,
 ) -> Result<RefreshOutcome, StoreError> {
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        match refresh_once(
+    super::until_decided("refresh token changed three times", || {
+        refresh_once(
             db,
             presented,
             client_id,
@@ -235,15 +233,8 @@ pub async fn refresh(
             refresh,
             now,
         )
-        .await
-        {
-            Ok(Some(outcome)) => return Ok(outcome),
-            Ok(None) if attempts < 3 => {}
-            Ok(None) => return Err(StoreError::Corrupt("refresh token changed three times")),
-            Err(e) if e.is_retryable() && attempts < 5 => {}
-            Err(e) => return Err(e),
-        }
-    }
+    })
+    .await
 }
 
 /// One try; `None` when another redemption retired the token between the read and the
