@@ -281,15 +281,7 @@ async fn par_required() {
         .await;
     assert_eq!(r.status, 400, "{r:?}");
     assert!(r.header("location").is_none());
-    let meta = Reply::read(
-        s.http
-            .get(s.url("/.well-known/oauth-authorization-server"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-    .json();
+    let meta = crate::login::metadata(&s).await;
     assert_eq!(meta["require_pushed_authorization_requests"], true);
     assert_eq!(
         meta["pushed_authorization_request_endpoint"],
